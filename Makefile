@@ -1,0 +1,55 @@
+# SARTCM — `make run` to try it, `make test` to check it. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: install assets migrate demo run test lint check bench fmt clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed
+
+assets: node_modules/.installed install
+	$(PY) manage.py collectstatic --noinput -v 0
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+# Installs everything, migrates, loads the demo data and runs web + worker + beat until Ctrl-C.
+run: assets demo
+	$(PY) manage.py run_stack
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: install
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: lint check
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+fmt: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) manage.py migrate --noinput
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles .local

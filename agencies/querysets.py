@@ -1,0 +1,77 @@
+"""Querysets for agencies and staff."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from django.db.models import Q
+
+from sartcm.querysets import RestrictedQuerySet
+
+
+class AgencyQuerySet(RestrictedQuerySet):
+    def active(self) -> Self:
+        return self.filter(active=True)
+
+    def _restrict(self, user: Any, action: str) -> Self:
+        # Agency directory entries are public to signed-in staff; changes only by own admins.
+        if user.is_superuser:
+            return self.all()
+        staff = staff_of(user)
+        if staff is None:
+            return self.none()
+        if action == "view":
+            return self.all()
+        if staff.is_admin:
+            return self.filter(pk=staff.agency_id)
+        return self.none()
+
+
+class StaffQuerySet(RestrictedQuerySet):
+    def active(self) -> Self:
+        return self.filter(active=True, user__is_active=True)
+
+    def with_role(self, role: str) -> Self:
+        return self.filter(roles__contains=[role])
+
+    def _restrict(self, user: Any, action: str) -> Self:
+        if user.is_superuser:
+            return self.all()
+        staff = staff_of(user)
+        if staff is None:
+            return self.none()
+        if action == "view":
+            return self.filter(agency_id=staff.agency_id)
+        if staff.is_admin:
+            return self.filter(agency_id=staff.agency_id)
+        return self.filter(pk=staff.pk)
+
+
+class TrainingRecordQuerySet(RestrictedQuerySet):
+    def _restrict(self, user: Any, action: str) -> Self:
+        if user.is_superuser:
+            return self.all()
+        staff = staff_of(user)
+        if staff is None:
+            return self.none()
+        if staff.is_admin or staff.has_role("supervisor"):
+            return self.filter(staff__agency_id=staff.agency_id)
+        return self.filter(Q(staff=staff))
+
+
+def staff_of(user: Any) -> Any:
+    """The active StaffMember row of a user, or None (cached on the user object)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    cached = getattr(user, "_sartcm_staff", False)
+    if cached is not False:
+        return cached
+    from agencies.models import StaffMember
+
+    staff = (
+        StaffMember.objects.select_related("agency")
+        .filter(user_id=user.pk, active=True, agency__active=True)
+        .first()
+    )
+    user._sartcm_staff = staff
+    return staff

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    """Offenders, cases and everything that hangs off them; owns enforcement on case data."""
+
+    name = "cases"
+
+    def ready(self) -> None:
+        from cases import signals  # noqa: F401 - connects MOU/term change receivers

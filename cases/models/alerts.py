@@ -1,0 +1,92 @@
+"""Alerts raised by the sweep: one open alert per rule, subject and due date."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from agencies.choices import RecordType
+from agencies.models import Agency, StaffMember
+from cases.choices import AlertSeverity, AlertStatus
+from cases.models.core import Case
+from cases.querysets import AlertQuerySet
+from protocols.choices import AlertRuleCode
+
+
+class Alert(models.Model):
+    """Something due or wrong that a person must act on.
+
+    `subject_key` identifies what the alert is about (e.g. "case:12:face_to_face",
+    "mou:3", "training:41"); with rule and due date it is unique among open alerts, so two
+    sweeps can never raise the same alert twice.
+    """
+
+    RECORD_TYPE = RecordType.STATUS
+
+    rule = models.CharField(max_length=32, choices=AlertRuleCode.choices)
+    subject_key = models.CharField(max_length=80)
+    record_type = models.CharField(
+        max_length=20, choices=RecordType.choices, default=RecordType.STATUS
+    )
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="alerts")
+    due_date = models.DateField()
+    severity = models.CharField(
+        max_length=8, choices=AlertSeverity.choices, default=AlertSeverity.WARNING
+    )
+    status = models.CharField(max_length=12, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    message = models.CharField(max_length=300)
+    assignee = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    escalated_to = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    raised_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date"]
+        indexes = [
+            # Inbox: WHERE assignee_id = %s AND status <> 'resolved'
+            models.Index(
+                fields=["assignee", "due_date"],
+                name="alert_inbox_idx",
+                condition=~Q(status="resolved"),
+            ),
+            # Sweep resolution: WHERE rule = %s AND status <> 'resolved'
+            models.Index(
+                fields=["rule", "subject_key"],
+                name="alert_open_rule_idx",
+                condition=~Q(status="resolved"),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "subject_key", "due_date"],
+                condition=~Q(status="resolved"),
+                name="%(app_label)s_%(class)s_unique_open",
+                violation_error_message="An open alert for this rule, subject and due date already exists.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="resolved") | Q(resolved_at__isnull=False),
+                name="%(app_label)s_%(class)s_resolved_has_time",
+                violation_error_message="A resolved alert needs a resolution time.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()}: {self.message}"

@@ -1,0 +1,194 @@
+"""The case, its team, its active conditions and the object-permission table."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+from django.db.models import F, Q
+from guardian.models import GroupObjectPermissionBase
+
+from agencies.choices import RecordType, all_case_permissions
+from agencies.models import Agency, StaffMember
+from cases.choices import CaseStatus, TeamRole
+from cases.models.offenders import Offender
+from cases.querysets import CaseQuerySet, CaseRecordQuerySet
+from protocols.choices import SupervisionLevel
+from protocols.models import SpecialCondition
+
+
+class Case(models.Model):
+    """An offender's case with one lead agency, which has full standing on it.
+
+    Other agencies see it only through active MOU terms (guardian grants on this row).
+    `version` increases on every change, for optimistic concurrency (ETag / If-Match).
+    """
+
+    RECORD_TYPE = RecordType.STATUS
+
+    offender = models.ForeignKey(Offender, on_delete=models.PROTECT, related_name="cases")
+    case_number = models.CharField(max_length=30)
+    lead_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="lead_cases")
+    case_manager = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_cases"
+    )
+    officer = models.ForeignKey(
+        StaffMember,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supervised_cases",
+    )
+    status = models.CharField(
+        max_length=16, choices=CaseStatus.choices, default=CaseStatus.INCARCERATED
+    )
+    jurisdiction = models.CharField(max_length=100)
+    expected_release_date = models.DateField(null=True, blank=True)
+    release_date = models.DateField(null=True, blank=True)
+    supervision_start = models.DateField(null=True, blank=True)
+    supervision_end = models.DateField(null=True, blank=True)
+    supervision_level = models.CharField(
+        max_length=10, choices=SupervisionLevel.choices, blank=True
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        permissions = all_case_permissions()
+        indexes = [
+            # restrict(): WHERE lead_agency_id = %s OR id IN (grants)
+            models.Index(fields=["lead_agency", "status"], name="case_lead_status_idx"),
+            # Contact sweep: WHERE status = 'supervised'
+            models.Index(
+                fields=["supervision_level"],
+                name="case_supervised_idx",
+                condition=Q(status="supervised"),
+            ),
+            # Release-plan sweep: WHERE expected_release_date <= %s AND status IN (...)
+            models.Index(
+                fields=["expected_release_date"],
+                name="case_release_idx",
+                condition=Q(status__in=["incarcerated", "pre_release"]),
+            ),
+            models.Index(fields=["updated_at"], name="case_updated_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case_number"],
+                name="%(app_label)s_%(class)s_unique_case_number",
+                violation_error_message="A case with this number already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(supervision_end__isnull=True)
+                | Q(supervision_start__isnull=False, supervision_end__gte=F("supervision_start")),
+                name="%(app_label)s_%(class)s_supervision_period",
+                violation_error_message="Supervision end must be on or after supervision start.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="supervised")
+                | (Q(supervision_start__isnull=False) & ~Q(supervision_level="")),
+                name="%(app_label)s_%(class)s_supervised_has_start_and_level",
+                violation_error_message="A supervised case needs a supervision start date and a supervision level.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_number} ({self.offender})"
+
+    @property
+    def case_id(self) -> int:  # so audit helpers treat a case like its children
+        return self.pk
+
+
+class CaseAssignment(models.Model):
+    """A member of the case team: an agency (and optionally a person) in a role, for a period.
+
+    An active assignment of a partner agency brings `assigned`-scope MOU terms into play.
+    """
+
+    RECORD_TYPE = RecordType.STATUS
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="case_assignments")
+    staff = models.ForeignKey(
+        StaffMember,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="case_assignments",
+    )
+    role = models.CharField(max_length=24, choices=TeamRole.choices)
+    start_date = models.DateField(default=date.today)
+    end_date = models.DateField(null=True, blank=True)
+
+    objects = CaseRecordQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # Grant derivation for `assigned` scope: WHERE agency_id = %s AND end_date IS NULL
+            models.Index(
+                fields=["agency", "case"],
+                name="assignment_active_idx",
+                condition=Q(end_date__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="%(app_label)s_%(class)s_period",
+                violation_error_message="The end date must be on or after the start date.",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "agency", "role"],
+                condition=Q(end_date__isnull=True),
+                name="%(app_label)s_%(class)s_unique_active",
+                violation_error_message="This agency already has an active assignment in this role on the case.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency.short_name} as {self.get_role_display()} on {self.case.case_number}"
+
+
+class CaseCondition(models.Model):
+    """A special condition in force on a case (copied from the approved release plan)."""
+
+    RECORD_TYPE = RecordType.STATUS
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="conditions")
+    condition = models.ForeignKey(SpecialCondition, on_delete=models.PROTECT, related_name="+")
+    details = models.TextField(blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    objects = CaseRecordQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="%(app_label)s_%(class)s_period",
+                violation_error_message="The end date must be on or after the start date.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition.title} on {self.case.case_number}"
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    """guardian direct-foreign-key grants: an agency group's permission on one case.
+
+    Derived state: written only by cases.access.sync_grants from the active MOU terms.
+    """
+
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="grants")
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
+        # guardian's unique_together (group, permission, content_object) is the index that
+        # serves restrict(): WHERE group_id = %s AND permission_id = %s -> content_object_id

@@ -1,0 +1,113 @@
+"""What "visible to this user" means for case data: role ∩ agency standing.
+
+Standing on a case: the user's agency is the case's lead agency, or its auth group holds the
+guardian object permission `<action>_<record_type>` on the case (derived from active MOU terms
+by cases.access.sync_grants). Child records inherit standing from their case.
+Field allow-lists (the third check) are applied when rendering: cases.access.allowed_fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from django.contrib.auth.models import Permission
+from django.db.models import Q, QuerySet
+
+from agencies.choices import RecordType, permission_codename
+from agencies.querysets import staff_of
+from agencies.roles import roles_allow
+from sartcm.querysets import RestrictedQuerySet
+
+_PERMISSION_IDS: dict[str, int] = {}
+
+
+def permission_id(codename: str) -> int:
+    """Primary key of a Case object permission (cached per process; the set is fixed)."""
+    if codename not in _PERMISSION_IDS:
+        _PERMISSION_IDS.update(
+            Permission.objects.filter(
+                content_type__app_label="cases", content_type__model="case"
+            ).values_list("codename", "id")
+        )
+    return _PERMISSION_IDS[codename]
+
+
+def standing_q(user: Any, action: str, record_type: str, prefix: str = "") -> Q | None:
+    """A Q over Case (or over a child via `prefix`, e.g. 'case__') selecting the cases where the
+    user may do `action` on `record_type`; None means nothing. Superusers see everything."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Q()
+    staff = staff_of(user)
+    if staff is None or not roles_allow(staff.roles, action, record_type):
+        return None
+    from cases.models import CaseGroupObjectPermission
+
+    granted = CaseGroupObjectPermission.objects.filter(
+        group_id=staff.agency.group_id,
+        permission_id=permission_id(permission_codename(action, record_type)),
+    ).values("content_object_id")
+    id_field = f"{prefix}id" if prefix else "pk"
+    return Q(**{f"{prefix}lead_agency_id": staff.agency_id}) | Q(**{f"{id_field}__in": granted})
+
+
+class CaseQuerySet(RestrictedQuerySet):
+    def _restrict(self, user: Any, action: str) -> Self:
+        return self.restrict_record(user, action, RecordType.STATUS)
+
+    def restrict_record(self, user: Any, action: str, record_type: str) -> Self:
+        q = standing_q(user, action, record_type)
+        return self.none() if q is None else self.filter(q)
+
+    def supervised(self) -> Self:
+        return self.filter(status="supervised")
+
+    def open(self) -> Self:
+        return self.exclude(status__in=["discharged", "deceased"])
+
+
+class CaseRecordQuerySet(RestrictedQuerySet):
+    """Queryset for records that hang off a case (`case` foreign key, `RECORD_TYPE` on the model)."""
+
+    def _restrict(self, user: Any, action: str) -> Self:
+        q = standing_q(user, action, self.model.RECORD_TYPE, prefix="case__")
+        return self.none() if q is None else self.filter(q)
+
+
+class OffenderQuerySet(RestrictedQuerySet):
+    def _restrict(self, user: Any, action: str) -> Self:
+        from cases.models import Case
+
+        cases: QuerySet = Case.objects.restrict_record(user, action, RecordType.IDENTITY)
+        return self.filter(pk__in=cases.values("offender_id"))
+
+
+class OffenderRecordQuerySet(RestrictedQuerySet):
+    """Records that hang off an offender (aliases, convictions): identity standing."""
+
+    def _restrict(self, user: Any, action: str) -> Self:
+        from cases.models import Case
+
+        cases: QuerySet = Case.objects.restrict_record(user, action, RecordType.IDENTITY)
+        return self.filter(offender_id__in=cases.values("offender_id"))
+
+
+class AlertQuerySet(CaseRecordQuerySet):
+    def open(self) -> Self:
+        return self.filter(status__in=["open", "acknowledged"])
+
+    def _restrict(self, user: Any, action: str) -> Self:
+        # Case alerts follow standing on the case (status record type); agency-level alerts
+        # (MOU, training) are visible to the agency they were raised for; and everyone sees
+        # the alerts assigned to them.
+        if user.is_superuser:
+            return self.all()
+        staff = staff_of(user)
+        if staff is None:
+            return self.none()
+        q = Q(case__isnull=True, agency_id=staff.agency_id) | Q(assignee_id=staff.pk)
+        case_q = standing_q(user, "view", RecordType.STATUS, prefix="case__")
+        if case_q is not None:
+            q |= Q(case__isnull=False) & case_q
+        return self.filter(q)

@@ -1,0 +1,1 @@
+"""Receivers that keep derived access state in step with MOUs and case teams."""

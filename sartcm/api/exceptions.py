@@ -1,0 +1,42 @@
+"""Errors in one shape (RFC 9457 problem+json): field errors name the field; no stack traces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    problem: dict[str, Any] = {
+        "type": "about:blank",
+        "title": getattr(exc, "default_detail", "Error"),
+        "status": response.status_code,
+    }
+    if isinstance(exc, exceptions.ValidationError):
+        problem["title"] = "Invalid input."
+        problem["errors"] = data if isinstance(data, dict) else {"non_field_errors": data}
+        problem["detail"] = "; ".join(
+            f"{field}: {' '.join(str(m) for m in (msgs if isinstance(msgs, list) else [msgs]))}"
+            for field, msgs in problem["errors"].items()
+        )
+    elif isinstance(data, dict) and "detail" in data:
+        problem["detail"] = str(data["detail"])
+    else:
+        problem["detail"] = str(data)
+    if response.status_code == status.HTTP_404_NOT_FOUND:
+        problem["title"] = "Not found."
+    response.data = problem
+    response["Content-Type"] = "application/problem+json"
+    response.content_type = "application/problem+json"
+    return response

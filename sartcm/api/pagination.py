@@ -1,0 +1,9 @@
+"""Pagination for the API (page-number for people; cursor pagination added for sync)."""
+
+from rest_framework.pagination import PageNumberPagination
+
+
+class StandardPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200

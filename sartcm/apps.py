@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class SartcmConfig(AppConfig):
+    """Shared mechanism: restricted querysets, base views, audit trail, outbox."""
+
+    name = "sartcm"
+    verbose_name = "SARTCM framework"

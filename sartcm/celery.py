@@ -1,0 +1,25 @@
+"""The Celery app. Tasks live in each app's tasks.py; the beat schedule is declared here."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sartcm.settings")
+
+app = Celery("sartcm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "access-reconcile-nightly": {
+        "task": "cases.tasks.access_reconcile",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "mou-expire-daily": {
+        "task": "mou.tasks.expire_mous",
+        "schedule": crontab(hour=0, minute=5),
+    },
+}

@@ -1,0 +1,44 @@
+"""Per-request context (request id, source address, user) for the audit trail.
+
+Set by RequestContextMiddleware; background jobs set it with `job_context(...)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RequestContext:
+    request_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    source_address: str | None = None
+    channel: str = "system"  # page, api, admin, job, system
+    user_id: int | None = None
+
+
+_current: ContextVar[RequestContext | None] = ContextVar("sartcm_request_context", default=None)
+
+
+def current() -> RequestContext:
+    ctx = _current.get()
+    if ctx is None:
+        ctx = RequestContext()
+        _current.set(ctx)
+    return ctx
+
+
+def set_current(ctx: RequestContext | None) -> object:
+    return _current.set(ctx)
+
+
+@contextlib.contextmanager
+def job_context(channel: str = "job") -> Iterator[RequestContext]:
+    token = _current.set(RequestContext(channel=channel))
+    try:
+        yield current()
+    finally:
+        _current.reset(token)

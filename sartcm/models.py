@@ -1,0 +1,120 @@
+"""Cross-cutting records: the append-only audit trail and the delivery outbox."""
+
+from __future__ import annotations
+
+import uuid
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed"
+    LIST = "list", "Listed"
+    SEARCH = "search", "Searched"
+    EXPORT = "export", "Exported"
+    CREATE = "create", "Created"
+    CHANGE = "change", "Changed"
+    DELETE = "delete", "Deleted"
+    DENIED = "denied", "Denied"
+    GRANT = "grant", "Granted access"
+    REVOKE = "revoke", "Revoked access"
+    LOGIN = "login", "Logged in"
+    LOGIN_FAILED = "login_failed", "Failed logon"
+    LOGOUT = "logout", "Logged out"
+    DISSEMINATE = "disseminate", "Disseminated to another agency"
+    PERMISSION_CHANGE = "permission_change", "Changed permissions"
+    PASSWORD_CHANGE = "password_change", "Changed password"
+    AUDIT_READ = "audit_read", "Read the audit trail"
+
+
+class AuditOutcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+    DENIED = "denied", "Denied"
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="audit_append_only_update", operation=pgtrigger.Update),
+    pgtrigger.Protect(name="audit_append_only_delete", operation=pgtrigger.Delete),
+)
+class AuditEvent(models.Model):
+    """One audited action. Append-only: PostgreSQL refuses UPDATE and DELETE (CJIS 5.4).
+
+    `case_id` is a plain integer (not a foreign key) so the record outlives the case and the
+    framework does not depend on the cases app.
+    """
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    request_id = models.UUIDField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    agency_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=24, choices=AuditAction.choices)
+    outcome = models.CharField(
+        max_length=10, choices=AuditOutcome.choices, default=AuditOutcome.SUCCESS
+    )
+    channel = models.CharField(max_length=10, default="system")
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True)
+    recipient_agency_id = models.BigIntegerField(null=True, blank=True)
+    fields = models.JSONField(default=list, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    detail = models.TextField(blank=True)
+    source_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # "Who saw this case": WHERE case_id = %s ORDER BY at DESC
+            models.Index(fields=["case_id", "-at"], name="audit_case_at_idx"),
+            # an agency's own trail: WHERE agency_id = %s ORDER BY at DESC
+            models.Index(fields=["agency_id", "-at"], name="audit_agency_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.object_type} {self.object_id}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (will retry)"
+    DEAD = "dead", "Gave up"
+
+
+class OutboxMessage(models.Model):
+    """Something that must be delivered (email, webhook, task) even if Redis is down.
+
+    Written in the same transaction as the change that causes it; a periodic job claims pending
+    rows with SELECT ... FOR UPDATE SKIP LOCKED and delivers them.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=32)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            # The delivery sweep: WHERE status IN ('pending','failed') AND next_attempt_at <= now()
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_due_idx",
+                condition=models.Q(status__in=["pending", "failed"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status}"

@@ -1,0 +1,28 @@
+"""The one restriction path: `Model.objects.restrict(user, action)`.
+
+After NetBox's RestrictedQuerySet. Each model's queryset says what "visible to this user for
+this action" means (`_restrict`); everything that lists or fetches data — views, viewsets,
+forms, exports, search, admin — calls `restrict`. Deny by default: a model that does not
+implement `_restrict` shows nothing. Background jobs that must see everything call
+`unrestricted()`, so the exception is visible in the code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from django.db import models
+
+
+class RestrictedQuerySet(models.QuerySet):
+    def restrict(self, user: Any, action: str = "view") -> Self:
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self._restrict(user, action)
+
+    def _restrict(self, user: Any, action: str) -> Self:
+        return self.none()
+
+    def unrestricted(self) -> Self:
+        """Every row: for background jobs and aggregates that deliberately see everything."""
+        return self.all()

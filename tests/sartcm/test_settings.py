@@ -1,0 +1,66 @@
+"""Settings fail at start, naming the variable, when production configuration is missing or bad."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = {
+    "SARTCM_ENV": "production",
+    "SECRET_KEY": "x" * 60,
+    "ALLOWED_HOSTS": "sartcm.example.test",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/sartcm_ci",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "DEFAULT_FROM_EMAIL": "sartcm@example.test",
+}
+
+
+def load_settings(**overrides: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in GOOD}
+    env.update(GOOD)
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    env["DJANGO_SETTINGS_MODULE"] = "sartcm.settings"
+    return subprocess.run(
+        [sys.executable, "-c", "import django.conf as c; c.settings.DATABASES"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_settings_load_when_complete() -> None:
+    result = load_settings()
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SECRET_KEY", None, "SECRET_KEY must be set"),
+        ("SECRET_KEY", "short", "SECRET_KEY must be at least 50"),
+        ("DATABASE_URL", None, "DATABASE_URL must be set"),
+        ("DATABASE_URL", "mysql://x/y", "DATABASE_URL must be a URL starting with"),
+        ("REDIS_URL", None, "REDIS_URL must be set"),
+        ("ALLOWED_HOSTS", None, "ALLOWED_HOSTS must be set"),
+        ("DEBUG", "maybe", "DEBUG must be a boolean"),
+        ("SARTCM_ENV", "staging", "SARTCM_ENV must be development, test or production"),
+    ],
+)
+def test_bad_production_settings_fail_naming_the_variable(
+    variable: str, value: str | None, message: str
+) -> None:
+    result = load_settings(**{variable: value})
+    assert result.returncode != 0
+    assert message in result.stderr
