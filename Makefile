@@ -36,7 +36,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-check: install
+check: install node_modules/.installed
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 

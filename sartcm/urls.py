@@ -21,4 +21,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("agencies/", include("agencies.urls")),
+    path("protocols/", include("protocols.urls")),
+    path("mous/", include("mou.urls")),
+    path("cases/", include(("cases.urls", "cases"), namespace="cases")),
 ]

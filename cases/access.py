@@ -1,0 +1,113 @@
+"""Enforcement on case data: field allow-lists and (filled in by the access issue) grant sync.
+
+Effective access = role ∩ agency standing ∩ permitted fields.
+- Standing: CaseQuerySet.restrict / standing_q (lead agency, or guardian grant on the case).
+- Fields: `allowed_fields(user, case, record_type)`: every field for the lead agency (and
+  superusers); for a partner, the union of the `fields` of the in-force terms that give its
+  agency standing on this case (provider = the case's lead agency; scope `all`, or scope
+  `assigned` with the partner on the case team).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from agencies.querysets import staff_of
+from agencies.vocabulary import SHAREABLE_FIELDS
+
+
+class AllFields(frozenset):
+    """Marker: every field (lead agency, superuser)."""
+
+    def __contains__(self, item: object) -> bool:  # noqa: D105
+        return True
+
+    def __repr__(self) -> str:
+        return "AllFields()"
+
+
+ALL_FIELDS = AllFields()
+
+
+@dataclass
+class AccessCache:
+    """Per-request cache of one user's terms and case-team membership (kept on the user)."""
+
+    on: date
+    terms: dict[tuple[int, str], list[tuple[str, frozenset[str]]]] = field(default_factory=dict)
+    assigned: dict[int, bool] = field(default_factory=dict)
+    loaded: bool = False
+
+
+def _cache(user: Any) -> AccessCache:
+    today = date.today()
+    cache = getattr(user, "_sartcm_access", None)
+    if cache is None or cache.on != today:
+        cache = AccessCache(on=today)
+        user._sartcm_access = cache
+    return cache
+
+
+def _load_terms(user: Any, agency_id: int, cache: AccessCache) -> None:
+    from mou.models import DataSharingTerm
+
+    rows = (
+        DataSharingTerm.objects.in_force(cache.on)
+        .for_recipient(agency_id)
+        .values_list("provider_id", "record_type", "scope", "fields")
+    )
+    for provider_id, record_type, scope, fields in rows:
+        cache.terms.setdefault((provider_id, record_type), []).append((scope, frozenset(fields)))
+    cache.loaded = True
+
+
+def prefetch_assignments(user: Any, case_ids: list[int]) -> None:
+    """Load, in one query, whether the user's agency is on the team of each case of a page."""
+    from cases.models import CaseAssignment
+
+    staff = staff_of(user)
+    if staff is None:
+        return
+    cache = _cache(user)
+    missing = [cid for cid in case_ids if cid not in cache.assigned]
+    if not missing:
+        return
+    on_team = set(
+        CaseAssignment.objects.filter(
+            case_id__in=missing, agency_id=staff.agency_id, end_date__isnull=True
+        ).values_list("case_id", flat=True)
+    )
+    for cid in missing:
+        cache.assigned[cid] = cid in on_team
+
+
+def allowed_fields(user: Any, case: Any, record_type: str) -> frozenset[str]:
+    """The fields of `record_type` on `case` this user may see (ALL_FIELDS for the lead agency)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return ALL_FIELDS
+    staff = staff_of(user)
+    if staff is None:
+        return frozenset()
+    if case.lead_agency_id == staff.agency_id:
+        return ALL_FIELDS
+    cache = _cache(user)
+    if not cache.loaded:
+        _load_terms(user, staff.agency_id, cache)
+    terms = cache.terms.get((case.lead_agency_id, record_type), [])
+    if not terms:
+        return frozenset()
+    result: set[str] = set()
+    for scope, fields in terms:
+        if scope == "all":
+            result |= fields
+        else:
+            if case.pk not in cache.assigned:
+                prefetch_assignments(user, [case.pk])
+            if cache.assigned.get(case.pk):
+                result |= fields
+    vocabulary = set(SHAREABLE_FIELDS[record_type])
+    return frozenset(result & vocabulary)
