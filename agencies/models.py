@@ -18,6 +18,8 @@ from agencies.roles import ADMIN_ROLES, AUDIT_ROLES
 class Agency(models.Model):
     """A SART partner agency. Its auth group holds the agency's object permissions on cases."""
 
+    API_SCOPE = "{action}:reference"  # scope an API key needs (sartcm.querysets)
+
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=40)
     kind = models.CharField(max_length=32, choices=AgencyKind.choices)
@@ -60,6 +62,8 @@ class Agency(models.Model):
 
 class StaffMember(models.Model):
     """A person working for one agency, with the roles they hold there."""
+
+    API_SCOPE = "{action}:reference"  # scope an API key needs (sartcm.querysets)
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
@@ -170,6 +174,8 @@ class TrainingRequirement(models.Model):
 
 class TrainingRecord(models.Model):
     """A completed course, with evidence, and when it expires."""
+
+    API_SCOPE = "{action}:training"  # scope an API key needs (sartcm.querysets)
 
     staff = models.ForeignKey(
         StaffMember, on_delete=models.CASCADE, related_name="training_records"

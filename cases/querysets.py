@@ -42,6 +42,9 @@ def standing_q(user: Any, action: str, record_type: str, prefix: str = "") -> Q 
     staff = staff_of(user)
     if staff is None or not roles_allow(staff.roles, action, record_type):
         return None
+    scopes = getattr(user, "_sartcm_scopes", None)  # set by API-key authentication
+    if scopes is not None and f"{action}:{record_type}" not in scopes:
+        return None
     from cases.models import CaseGroupObjectPermission
 
     granted = CaseGroupObjectPermission.objects.filter(

@@ -19,6 +19,8 @@ class MOU(models.Model):
     """An agreement between agencies. Active only when every party has signed and the
     effective date has come; expiry and termination revoke what it granted at once."""
 
+    API_SCOPE = "{action}:mous"  # scope an API key needs (sartcm.querysets)
+
     title = models.CharField(max_length=200)
     purpose = models.TextField()
     parties = models.ManyToManyField(Agency, through="MOUParty", related_name="mous")
@@ -125,6 +127,8 @@ class DataSharingTerm(models.Model):
     Amending terms creates new rows with the next version; old rows get `superseded_at` and
     stay as history. Only rows with `superseded_at IS NULL` of an active MOU are in force.
     """
+
+    API_SCOPE = "{action}:mous"  # scope an API key needs (sartcm.querysets)
 
     mou = models.ForeignKey(MOU, on_delete=models.CASCADE, related_name="terms")
     version = models.PositiveIntegerField(default=1)

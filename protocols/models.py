@@ -54,6 +54,8 @@ def no_overlap(name: str, *keys: str, message: str) -> ExclusionConstraint:
 class Protocol(models.Model):
     """A protocol or position paper, by area (e.g. "Supervision of sex offenders")."""
 
+    API_SCOPE = "{action}:reference"  # scope an API key needs (sartcm.querysets)
+
     area = models.CharField(max_length=40, choices=ProtocolArea.choices)
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
@@ -142,6 +144,8 @@ class Acknowledgment(models.Model):
 
 class Standard(models.Model):
     """Common shape of every standard: jurisdiction ('' = default), effective period, source."""
+
+    API_SCOPE = "{action}:reference"  # scope an API key needs (sartcm.querysets)
 
     jurisdiction = models.CharField(
         max_length=100, blank=True, default="", help_text="Empty: the default for all."
@@ -256,6 +260,8 @@ class Instrument(models.Model):
     "computed": bool, "condition": ...}], "bands": [{"min", "max", "level", "label"}],
     "subscores": {...}}. Built-in instruments carry scoring code keyed by `code`.
     """
+
+    API_SCOPE = "{action}:reference"  # scope an API key needs (sartcm.querysets)
 
     code = models.SlugField(max_length=40)
     name = models.CharField(max_length=100)

@@ -18,6 +18,11 @@ class RestrictedQuerySet(models.QuerySet):
     def restrict(self, user: Any, action: str = "view") -> Self:
         if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
+        scopes = getattr(user, "_sartcm_scopes", None)  # an API key narrows, never widens
+        if scopes is not None and not hasattr(self.model, "RECORD_TYPE"):
+            scope = getattr(self.model, "API_SCOPE", f"{action}:{self.model._meta.model_name}")
+            if scope.format(action=action) not in scopes:
+                return self.none()
         return self._restrict(user, action)
 
     def _restrict(self, user: Any, action: str) -> Self:

@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from sartcm import audit
+from sartcm.api.safety import ETagMixin, IdempotentCreateMixin
 from sartcm.models import AuditAction, AuditOutcome
 
 ACTION_FOR_METHOD = {
@@ -97,7 +98,7 @@ class FieldLimitedSerializer(serializers.ModelSerializer):
             )
 
 
-class RestrictedViewSet(viewsets.ModelViewSet):
+class RestrictedViewSet(IdempotentCreateMixin, ETagMixin, viewsets.ModelViewSet):
     """restrict(user, action) for every request; objects outside it answer 404.
 
     Lists and details are audited as reads with the fields disclosed.
@@ -129,12 +130,32 @@ class RestrictedViewSet(viewsets.ModelViewSet):
 
     def retrieve(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()  # within restrict(user, "view"): invisible -> 404
+        self._etag_instance = instance
         data = self.get_serializer(instance).data
         if self.audit_reads:
             audit.record(
                 request.user, AuditAction.VIEW, instance, fields=[k for k in data if k != "id"]
             )
         return Response(data)
+
+    def update(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        """Update under a row lock; a stale If-Match answers 412 and changes nothing."""
+        partial = kwargs.pop("partial", False)
+        with transaction.atomic():
+            instance = self.locked_object()  # within restrict(user, "change"): else 404
+            self.check_if_match(instance)
+            serializer = self.get_serializer(instance, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            self.perform_update(serializer)
+        self._etag_instance = serializer.instance
+        return Response(serializer.data)
+
+    def destroy(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            instance = self.locked_object()
+            self.check_if_match(instance)
+            self.perform_destroy(instance)
+        return Response(status=204)
 
     def perform_create(self, serializer: Any) -> None:
         with transaction.atomic():
@@ -145,8 +166,11 @@ class RestrictedViewSet(viewsets.ModelViewSet):
             )
 
     def perform_update(self, serializer: Any) -> None:
+        extra = {}
+        if hasattr(serializer.instance, "version"):
+            extra["version"] = serializer.instance.version + 1  # safe: the row is locked
         with transaction.atomic():
-            instance = serializer.save()
+            instance = serializer.save(**extra)
             self.recheck_scope(instance, "change")
             audit.record(
                 self.request.user, AuditAction.CHANGE, instance, changes={"after": serializer.data}
