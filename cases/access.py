@@ -111,3 +111,48 @@ def allowed_fields(user: Any, case: Any, record_type: str) -> frozenset[str]:
                 result |= fields
     vocabulary = set(SHAREABLE_FIELDS[record_type])
     return frozenset(result & vocabulary)
+
+
+def agencies_with_standing(case: Any, record_type: str | None = None) -> set[int]:
+    """Agency ids that may view `record_type` (any record type if None) on the case:
+    the lead agency plus every agency whose group holds a matching grant."""
+    from agencies.models import Agency
+    from cases.models import CaseGroupObjectPermission
+
+    grants = CaseGroupObjectPermission.objects.filter(content_object_id=case.pk)
+    if record_type is not None:
+        grants = grants.filter(permission__codename=f"view_{record_type}")
+    else:
+        grants = grants.filter(permission__codename__startswith="view_")
+    partner_ids = set(
+        Agency.objects.filter(group_id__in=grants.values("group_id")).values_list("pk", flat=True)
+    )
+    return {case.lead_agency_id} | partner_ids
+
+
+def agency_allowed_fields(
+    agency_id: int, case: Any, record_type: str, on: date | None = None
+) -> frozenset[str]:
+    """Like allowed_fields, for an agency rather than a person (notifications, webhooks)."""
+    from cases.models import CaseAssignment
+    from mou.models import DataSharingTerm
+
+    if case.lead_agency_id == agency_id:
+        return ALL_FIELDS
+    on = on or date.today()
+    result: set[str] = set()
+    assigned: bool | None = None
+    for scope, fields in (
+        DataSharingTerm.objects.in_force(on)
+        .filter(recipient_id=agency_id, provider_id=case.lead_agency_id, record_type=record_type)
+        .values_list("scope", "fields")
+    ):
+        if scope == "assigned":
+            if assigned is None:
+                assigned = CaseAssignment.objects.filter(
+                    case=case, agency_id=agency_id, end_date__isnull=True
+                ).exists()
+            if not assigned:
+                continue
+        result |= set(fields)
+    return frozenset(result & set(SHAREABLE_FIELDS[record_type]))

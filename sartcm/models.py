@@ -184,3 +184,59 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class WebhookEvent(models.TextChoices):
+    ALERT_RAISED = "alert.raised", "Alert raised"
+    ALERT_RESOLVED = "alert.resolved", "Alert resolved"
+    RELEASE_DECISION = "release.decision", "Release decision recorded"
+    REGISTRATION_STATUS = "registration.status_changed", "Registration status changed"
+    CONTACT_LOGGED = "contact.logged", "Supervision contact logged"
+
+
+class WebhookSubscription(models.Model):
+    """An agency system's endpoint for events; deliveries are HMAC-signed with `secret`."""
+
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="webhooks")
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(
+        max_length=80, editable=False, help_text="Shared signing secret, shown once."
+    )
+    events = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    API_SCOPE = "{action}:webhooks"
+
+    class Meta:
+        ordering = ["agency", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver an event to a subscription (the delivery log)."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    message = models.ForeignKey(
+        OutboxMessage, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    attempted_at = models.DateTimeField(auto_now_add=True)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    ok = models.BooleanField(default=False)
+    error = models.CharField(max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-attempted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription_id}: {'ok' if self.ok else self.error or self.status_code}"

@@ -21,6 +21,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("integrations/", include("sartcm.integrations")),
     path("agencies/", include("agencies.urls")),
     path("protocols/", include("protocols.urls")),
     path("mous/", include("mou.urls")),

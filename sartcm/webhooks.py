@@ -1,0 +1,143 @@
+"""Outgoing webhooks: queued through the outbox, signed with HMAC-SHA256, logged.
+
+Signature header: `X-SARTCM-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`
+with the subscription's secret (receivers reject old timestamps to stop replays).
+Bodies carry only fields the receiving agency may see: the publisher passes a body per
+subscription built with that agency's field allow-list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from sartcm.models import OutboxMessage, WebhookDelivery, WebhookEvent, WebhookSubscription
+
+TIMEOUT_SECONDS = 10
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify(
+    secret: str, body: bytes, header: str, tolerance: int = 300, now: int | None = None
+) -> bool:
+    """What a receiver does (and our tests): check the MAC and that the timestamp is fresh."""
+    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((now or int(time.time())) - timestamp) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, body, timestamp), header)
+
+
+def validate_events(events: list[str]) -> None:
+    unknown = sorted(set(events) - set(WebhookEvent.values))
+    if not events or unknown:
+        raise ValidationError(
+            {
+                "events": [
+                    f"Choose from: {', '.join(WebhookEvent.values)}."
+                    + (f" Unknown: {unknown}." if unknown else "")
+                ]
+            }
+        )
+
+
+def enqueue(
+    event: str, case: Any, body_for: Callable[[WebhookSubscription], dict[str, Any] | None]
+) -> int:
+    """Queue `event` for every active subscription whose agency has standing on `case`.
+
+    `body_for(subscription)` returns the (already field-limited) body for that agency, or None to
+    skip it. Must run inside the transaction of the change; returns the number queued.
+    """
+    from cases.access import agencies_with_standing
+
+    agencies = agencies_with_standing(case)
+    queued = 0
+    for subscription in WebhookSubscription.objects.filter(
+        active=True, agency_id__in=agencies, events__contains=[event]
+    ):
+        body = body_for(subscription)
+        if body is None:
+            continue
+        OutboxMessage.objects.create(
+            kind="webhook",
+            payload={"subscription_id": subscription.pk, "event": event, "body": body},
+            next_attempt_at=timezone.now(),
+        )
+        queued += 1
+    return queued
+
+
+def deliver(message: OutboxMessage, opener: Callable[..., Any] = urllib.request.urlopen) -> None:
+    """Deliver one webhook message; raises on failure so the outbox retries with backoff."""
+    subscription = WebhookSubscription.objects.filter(
+        pk=message.payload["subscription_id"], active=True
+    ).first()
+    if subscription is None:
+        return  # unsubscribed since: nothing to send
+    body = json.dumps(
+        {
+            "id": str(message.id),
+            "event": message.payload["event"],
+            "created_at": message.created_at.isoformat(),
+            "data": message.payload["body"],
+        },
+        sort_keys=True,
+    ).encode()
+    request = urllib.request.Request(  # noqa: S310 - URL validated as http(s) by the model field
+        subscription.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "SARTCM-Webhooks/1",
+            "X-SARTCM-Event": message.payload["event"],
+            "X-SARTCM-Delivery": str(message.id),
+            "X-SARTCM-Signature": sign(subscription.secret, body, int(time.time())),
+        },
+    )
+    started = time.monotonic()
+    status_code: int | None = None
+    error = ""
+    try:
+        with opener(request, timeout=TIMEOUT_SECONDS) as response:
+            status_code = response.status
+    except urllib.error.HTTPError as exc:
+        status_code, error = exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        error = str(exc)[:300]
+    ok = status_code is not None and 200 <= status_code < 300
+    with transaction.atomic():
+        WebhookDelivery.objects.create(
+            subscription=subscription,
+            message=message,
+            event=message.payload["event"],
+            status_code=status_code,
+            ok=ok,
+            error=error,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+    if not ok:
+        raise RuntimeError(error or f"HTTP {status_code}")
