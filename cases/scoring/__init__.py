@@ -1,8 +1,8 @@
 """Risk/needs instruments as data, and the code that scores them.
 
-    from cases.scoring import score
-    result = score(instrument, answers, offender=offender, release_date=date(2026, 6, 1))
-    result.total, result.level, result.item_scores, result.subscores, result.needs
+from cases.scoring import score
+result = score(instrument, answers, offender=offender, release_date=date(2026, 6, 1))
+result.total, result.level, result.item_scores, result.subscores, result.needs
 """
 
 from cases.scoring.builtin import ensure_builtin_instruments, ensure_default_standards

@@ -39,7 +39,9 @@ def _check_ranges(where: str, ranges: Any, errors: list[str]) -> tuple[int, int]
     ordered = sorted(ranges, key=lambda r: r["min"])
     for before, after in zip(ordered, ordered[1:], strict=False):
         if before.get("max") is None or before["max"] >= after["min"]:
-            errors.append(f"{where}: ranges starting at {before['min']} and {after['min']} overlap.")
+            errors.append(
+                f"{where}: ranges starting at {before['min']} and {after['min']} overlap."
+            )
         elif before["max"] + 1 != after["min"]:
             errors.append(
                 f"{where}: no range covers {before['max'] + 1} to {after['min'] - 1} "
