@@ -11,12 +11,18 @@ from django.utils import timezone
 
 from agencies.choices import Role, permission_codename
 from agencies.models import Agency, StaffMember
-from cases.models import Case, CaseGroupObjectPermission, CasePlanGoal, Conviction
+from cases.models import (
+    Case,
+    CaseAssignment,
+    CaseGroupObjectPermission,
+    CasePlanGoal,
+    Conviction,
+)
 from cases.querysets import permission_id
 from mou.choices import MOUStatus, TermScope
 from mou.models import DataSharingTerm, MOUParty
 from protocols.models import Instrument, LevelMapping, ReassessmentInterval
-from tests.factories import AgencyFactory, AssignmentFactory, MOUFactory, StaffFactory, TermFactory
+from tests.factories import AgencyFactory, MOUFactory, StaffFactory, TermFactory
 
 
 class ConvictionFactory(factory.django.DjangoModelFactory):
@@ -121,7 +127,9 @@ def share(
         scope=scope,
     )
     if scope == TermScope.ASSIGNED:
-        AssignmentFactory(case=case, agency=recipient, role="supervision_officer")
+        CaseAssignment.objects.get_or_create(
+            case=case, agency=recipient, role="supervision_officer", end_date=None
+        )
     for action in actions:
         CaseGroupObjectPermission.objects.get_or_create(
             group=recipient.group,
