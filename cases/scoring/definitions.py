@@ -62,6 +62,7 @@ STATIC99R: dict[str, Any] = {
             "help": "Scored as the higher of the charges reading and the convictions reading.",
             "readings": [
                 {
+                    "number": "5a",
                     "code": "prior_sex_charges",
                     "label": "Prior sex offences: number of charges",
                     "type": "count",
@@ -73,6 +74,7 @@ STATIC99R: dict[str, Any] = {
                     ],
                 },
                 {
+                    "number": "5b",
                     "code": "prior_sex_convictions",
                     "label": "Prior sex offences: number of convictions",
                     "type": "count",

@@ -33,7 +33,7 @@ from cases.forms.assessments import (
     VoidForm,
 )
 from cases.models import Case, CasePlanGoal, ProgressNote, RiskAssessment, SupervisionLevelChange
-from cases.scoring.engine import COMPUTED_TYPES, item_title, item_type
+from cases.scoring.engine import CHILD_VICTIM, COMPUTED_TYPES, item_type
 from cases.services import assessments as services
 from protocols.models import Instrument
 from sartcm.pages import (
@@ -269,10 +269,17 @@ def item_rows(assessment: RiskAssessment) -> list[dict[str, Any]]:
         else:
             value = answers.get(code)
             labels = {str(a["value"]): a.get("label", a["value"]) for a in item.get("answers", [])}
-            answer = labels.get(str(value), value) if value is not None else "not scored"
+            if value is not None:
+                answer = labels.get(str(value), value)
+            elif item.get("condition") == CHILD_VICTIM:
+                answer = "not scored: no child victim recorded"
+            else:
+                answer = "not scored"
         rows.append(
             {
-                "title": item_title(item),
+                "title": f"{item['number']}. {item.get('label', code)}"
+                if item.get("number") is not None
+                else item.get("label", code),
                 "answer": answer,
                 "points": assessment.item_scores.get(code),
                 "need": bool(item.get("dynamic")) and assessment.item_scores.get(code, 0) > 0,
