@@ -40,6 +40,12 @@ class RiskAssessment(models.Model):
     status = models.CharField(
         max_length=8, choices=AssessmentStatus.choices, default=AssessmentStatus.VALID
     )
+    # Voiding keeps the row (history) but takes it out of level derivation and due dates.
+    void_reason = models.TextField(blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CaseRecordQuerySet.as_manager()
@@ -60,6 +66,11 @@ class RiskAssessment(models.Model):
                 condition=Q(final_level=models.F("computed_level")) | ~Q(override_reason=""),
                 name="%(app_label)s_%(class)s_override_has_reason",
                 violation_error_message="Overriding the computed level needs a written reason.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="voided") | ~Q(void_reason=""),
+                name="%(app_label)s_%(class)s_void_has_reason",
+                violation_error_message="Voiding an assessment needs a written reason.",
             ),
         ]
 
