@@ -6,3 +6,6 @@ class SartcmConfig(AppConfig):
 
     name = "sartcm"
     verbose_name = "SARTCM framework"
+
+    def ready(self) -> None:
+        from sartcm.api import schema  # noqa: F401 - registers OpenAPI extensions
