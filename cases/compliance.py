@@ -40,6 +40,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -491,8 +492,10 @@ def _case_ids_sql(case_queryset: QuerySet | None) -> tuple[str, Sequence[Any]]:
     from cases.models import Case
 
     queryset = case_queryset if case_queryset is not None else Case.objects.unrestricted()
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
-    return sql, params
+    try:
+        return queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. restrict() gave .none(), or pk__in=[]
+        return "SELECT NULL::bigint WHERE FALSE", ()
 
 
 def _to_status(row: dict[str, Any], on: date) -> RequirementStatus:

@@ -118,6 +118,9 @@ class CaseRecordSerializer(FieldLimitedSerializer):
         return attrs.get("case") or self.instance.case  # type: ignore[union-attr]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        moved = self.initial_data.get("case") if self.instance is not None else None
+        if moved not in (None, "") and str(moved) != str(self.instance.case_id):  # type: ignore[union-attr]
+            raise ValidationError({"case": ["A record cannot be moved to another case."]})
         self.check_writable(self.case_of(attrs), attrs)
         return attrs
 
@@ -468,6 +471,7 @@ class CaseComplianceViewSet(
         return (
             Case.objects.restrict_record(self.request.user, "view", R.CONTACTS)
             .supervised()
+            .select_related("offender")  # the audit trail names each case read
             .order_by("case_number")
         )
 

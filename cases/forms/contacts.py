@@ -32,9 +32,17 @@ SELECT_LG = {"class": "form-select form-select-lg"}
 
 
 class ButtonRadioSelect(forms.RadioSelect):
-    """Radios rendered as large toggle buttons (one tap, easy on a phone)."""
+    """Radios shown as large toggle buttons (one tap, easy on a phone): Bootstrap `btn-check`
+    inputs, each followed by its button label in templates/cases/contacts/_field.html."""
 
-    template_name = "cases/contacts/widgets/button_radio.html"
+    def __init__(self, attrs: dict[str, Any] | None = None, choices: Any = ()) -> None:
+        super().__init__({"class": "btn-check", **(attrs or {})}, choices)
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        if option["index"] not in (0, "0"):
+            option["attrs"].pop("autofocus", None)  # only the first button takes focus
+        return option
 
 
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -68,6 +76,12 @@ class AccessibleErrorsMixin:
         self.mark_invalid()
 
     def mark_invalid(self) -> None:
+        invalid = [name for name in self.errors if name in self.fields]  # type: ignore[attr-defined]
+        if invalid:
+            # Focus the first field to fix rather than the first field of the form.
+            for field in self.fields.values():  # type: ignore[attr-defined]
+                field.widget.attrs.pop("autofocus", None)
+            self.fields[invalid[0]].widget.attrs["autofocus"] = True  # type: ignore[attr-defined]
         for name in self.errors:  # type: ignore[attr-defined]
             field = self.fields.get(name)  # type: ignore[attr-defined]
             if field is None:

@@ -272,6 +272,14 @@ def test_a_jurisdictions_own_standards_replace_the_defaults() -> None:
     assert len(result[state.pk]) == 2
 
 
+def test_an_empty_or_invisible_case_set_gives_no_rows() -> None:
+    default_contact_standards()
+    CaseFactory()
+    assert caseload_compliance(Case.objects.none(), D(2026, 3, 1)) == {}
+    assert caseload_compliance(Case.objects.filter(pk__in=[]), D(2026, 3, 1)) == {}
+    assert behind_requirements(D(2026, 3, 1), case_ids=[]) == []
+
+
 def test_cases_not_under_supervision_have_no_requirements() -> None:
     default_contact_standards()
     incarcerated = CaseFactory(status="incarcerated", supervision_level="", supervision_start=None)
