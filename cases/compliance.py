@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cases.choices import CaseStatus, ContactOutcome, ContactType
@@ -78,16 +78,6 @@ class RequirementRule:
             and (self.face_to_face is None or face_to_face == self.face_to_face)
             and (self.outcomes is None or outcome in self.outcomes)
         )
-
-    def q(self) -> Q:
-        q = Q()
-        if self.contact_types is not None:
-            q &= Q(contact_type__in=sorted(self.contact_types))
-        if self.face_to_face is not None:
-            q &= Q(face_to_face=self.face_to_face)
-        if self.outcomes is not None:
-            q &= Q(outcome__in=sorted(self.outcomes))
-        return q
 
     def sql(self, alias: str) -> tuple[str, list[Any]]:
         parts: list[str] = []
