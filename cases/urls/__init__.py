@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cases.urls import access, alerts, assessments, contacts, registration, release
+from cases.urls import access, alerts, assessments, contacts, registration, release, reports, search
 
-TOPICS = (access, assessments, contacts, release, registration, alerts)
+TOPICS = (access, assessments, contacts, release, registration, alerts, search, reports)
 
 urlpatterns: list[Any] = [pattern for topic in TOPICS for pattern in topic.urlpatterns]
 
