@@ -279,7 +279,9 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "SARTCM")
 OTP_LOGIN_URL = "login"
 
-# Sessions (CJIS AC-11/AC-12): idle limit = SESSION_COOKIE_AGE, enforced server-side as well.
+# Sessions (CJIS AC-11/AC-12): the idle limit is enforced in the session data as well as by
+# the cookie/store expiry, so it holds whatever SESSION_COOKIE_AGE says.
+SECURITY_SESSION_IDLE_SECONDS = envint("SESSION_IDLE_SECONDS", 30 * 60)
 SECURITY_SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 SECURITY_PASSWORD_MAX_AGE_DAYS = envint("PASSWORD_MAX_AGE_DAYS", 365)
 SECURITY_PASSWORD_HISTORY = 10

@@ -27,7 +27,7 @@ def lockout_window() -> timedelta:
 
 def session_idle() -> timedelta:
     """A session ends after this long without a request (AC-11: 30 minutes)."""
-    return timedelta(seconds=_get("SECURITY_SESSION_IDLE_SECONDS", settings.SESSION_COOKIE_AGE))
+    return timedelta(seconds=_get("SECURITY_SESSION_IDLE_SECONDS", 30 * 60))
 
 
 def session_absolute() -> timedelta:
