@@ -46,6 +46,7 @@ PENDING_KEY = "security_pending_login"  # password accepted, second factor await
 AUTH_AT_KEY = "security_auth_at"  # epoch seconds of the completed logon (12-hour limit)
 SEEN_AT_KEY = "security_seen_at"  # epoch seconds of the last request (30-minute limit)
 NEW_CODES_KEY = "security_new_recovery_codes"  # shown once, then removed
+ROW_TOUCHED_KEY = "security_row_touched"  # epoch seconds the UserSession row was last updated
 
 TOTP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
@@ -62,6 +63,8 @@ def _context_actor() -> Any:
 
 @dataclass
 class PendingLogin:
+    """A logon whose password (and banner) were accepted, awaiting the second factor."""
+
     user: Any
     backend: str
     next_url: str
@@ -99,10 +102,12 @@ def pending_login(request: HttpRequest) -> PendingLogin | None:
 
 
 def clear_pending(request: HttpRequest) -> None:
+    """Forget a half-finished logon (started again from the password)."""
     request.session.pop(PENDING_KEY, None)
 
 
 def needs_enrolment(user: Any) -> bool:
+    """True when the account has no confirmed authenticator yet (set-up at next logon)."""
     return not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
@@ -134,6 +139,7 @@ def record_second_factor_failure(request: HttpRequest, user: Any) -> None:
 
 
 def is_locked(request: HttpRequest, user: Any) -> bool:
+    """Whether the account is locked out now (asked through axes, as its backend does)."""
     from axes.handlers.proxy import AxesProxyHandler
 
     return AxesProxyHandler.is_locked(request, {"username": user.get_username()})
@@ -212,6 +218,7 @@ def regenerate_recovery_codes(user: Any) -> list[str]:
 
 
 def recovery_codes_left(user: Any) -> int:
+    """How many unused recovery codes the user has."""
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
@@ -261,6 +268,7 @@ def track_login(request: HttpRequest, user: Any) -> None:
     now = time.time()
     request.session[AUTH_AT_KEY] = now
     request.session[SEEN_AT_KEY] = now
+    request.session[ROW_TOUCHED_KEY] = now
     if not request.session.session_key:
         request.session.save()
     UserSession.objects.update_or_create(
@@ -276,16 +284,15 @@ def track_login(request: HttpRequest, user: Any) -> None:
 
 
 def touch_session(request: HttpRequest, user: Any) -> None:
-    """Record activity on the session row at most once a minute (one UPDATE, not every hit)."""
+    """Record activity on the session row at most once a minute (no query in between)."""
     key = request.session.session_key
-    if not key:
+    now = time.time()
+    if not key or now - request.session.get(ROW_TOUCHED_KEY, 0) < 60:
         return
-    now = timezone.now()
-    updated = UserSession.objects.filter(
-        session_key=key, last_seen_at__lt=now - timezone.timedelta(seconds=60)
-    ).update(last_seen_at=now)
-    if not updated and not UserSession.objects.filter(session_key=key).exists():
-        _ensure_session_row(request, user, now)
+    request.session[ROW_TOUCHED_KEY] = now
+    moment = timezone.now()
+    if not UserSession.objects.filter(session_key=key).update(last_seen_at=moment):
+        _ensure_session_row(request, user, moment)
 
 
 def _ensure_session_row(request: HttpRequest, user: Any, now: datetime) -> None:
@@ -306,6 +313,7 @@ def _ensure_session_row(request: HttpRequest, user: Any, now: datetime) -> None:
 
 
 def forget_session(session_key: str | None) -> None:
+    """Drop the row of a session that has ended (logout)."""
     if session_key:
         UserSession.objects.filter(session_key=session_key).delete()
 
@@ -350,6 +358,7 @@ def end_user_sessions(
 
 
 def open_sessions(user: Any) -> QuerySet[UserSession]:
+    """The user's sessions still within the idle and absolute limits, newest first."""
     return UserSession.objects.filter(user=user).open()
 
 
@@ -455,6 +464,7 @@ def administrable_staff(user: Any) -> QuerySet[StaffMember]:
 
 
 def is_account_admin(user: Any) -> bool:
+    """May this user use the account pages (agency administrator or superuser)?"""
     if user.is_superuser:
         return True
     staff = staff_of(user)
@@ -578,6 +588,8 @@ def disable_inactive_accounts(on: date | datetime | None = None) -> dict[str, in
 
 @dataclass
 class AccountRow:
+    """One account as the review and account pages show it."""
+
     staff: StaffMember
     has_authenticator: bool
     recovery_codes_left: int
@@ -604,7 +616,7 @@ class AccountRow:
 
 
 def account_rows(staff: QuerySet[StaffMember]) -> list[AccountRow]:
-    """Every account in `staff` with roles, last logon and MFA status, in 3 queries."""
+    """Every account in `staff` with roles, last logon and MFA status, in 2 queries."""
     now = timezone.now()
     rows = list(
         staff.select_related("user", "agency")
@@ -648,10 +660,12 @@ def account_rows(staff: QuerySet[StaffMember]) -> list[AccountRow]:
 
 
 def latest_review(agency: Agency) -> AccountReview | None:
+    """The agency's most recent account review sign-off."""
     return AccountReview.objects.filter(agency=agency).select_related("reviewed_by").first()
 
 
 def review_due(agency: Agency, now: datetime | None = None) -> bool:
+    """True when the agency has never reviewed its accounts or did so over a year ago."""
     review = latest_review(agency)
     now = now or timezone.now()
     return review is None or now - review.reviewed_at > policy.account_review_interval()

@@ -231,3 +231,18 @@ def test_password_alone_never_logs_in_even_with_next(client) -> None:
     response = password_step(client, staff.user.username, PASSWORD, next_url="/admin/")
     assert response["Location"] == reverse("security:login-verify")
     assert client.get("/admin/").status_code == 302
+
+
+def test_the_security_page_shows_codes_left_and_makes_new_ones_shown_once(client) -> None:
+    staff = staff_member()
+    otp_login(client, staff.user)
+    services.regenerate_recovery_codes(staff.user)
+    page = client.get(reverse("security:mfa"))
+    assert "<strong>10</strong> unused recovery codes" in page.content.decode()
+    old = set(StaticToken.objects.values_list("token", flat=True))
+    response = client.post(reverse("security:mfa"))
+    assert response["Location"] == reverse("security:recovery-codes")
+    new = set(StaticToken.objects.values_list("token", flat=True))
+    assert len(new) == 10 and not old & new
+    html = client.get(reverse("security:recovery-codes")).content.decode()
+    assert all(code in html for code in new)

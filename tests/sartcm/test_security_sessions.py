@@ -214,3 +214,30 @@ def test_signed_in_pages_are_not_cached(client) -> None:
     staff = staff_member()
     otp_login(client, staff.user)
     assert "no-store" in client.get("/")["Cache-Control"]
+
+
+def test_the_session_row_records_activity_at_most_once_a_minute(client) -> None:
+    staff = staff_member()
+    with freeze_time(T0) as clock:
+        otp_login(client, staff.user)
+        row = UserSession.objects.get(user=staff.user)
+        clock.tick(dt.timedelta(seconds=30))
+        client.get("/")
+        row.refresh_from_db()
+        assert row.last_seen_at == T0
+        clock.tick(dt.timedelta(seconds=45))
+        client.get("/")
+        row.refresh_from_db()
+        assert row.last_seen_at == T0 + dt.timedelta(seconds=75)
+
+
+def test_a_session_without_a_row_gets_one_on_its_next_request(client) -> None:
+    staff = staff_member()
+    with freeze_time(T0) as clock:
+        otp_login(client, staff.user)
+        UserSession.objects.all().delete()  # e.g. signed in before rows were kept
+        clock.tick(dt.timedelta(minutes=2))
+        assert client.get("/").status_code == 200
+    assert UserSession.objects.filter(
+        user=staff.user, session_key=client.session.session_key
+    ).exists()
