@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies.querysets import staff_of
@@ -118,7 +119,7 @@ class VerifyView(View):
             device = services.verify_second_factor(pending.user, code)
             if device is not None:
                 services.complete_login(request, pending, device)
-                if device.__class__.__name__ == "StaticDevice":
+                if isinstance(device, StaticDevice):
                     left = services.recovery_codes_left(pending.user)
                     messages.warning(
                         request,

@@ -131,6 +131,7 @@ def test_a_recovery_code_works_once(client) -> None:
     # then it logs them in and is used up
     assert response.status_code == 302
     assert services.recovery_codes_left(staff.user) == 9
+    assert "You used a recovery code; 9 left" in client.get("/").content.decode()
     client.post(reverse("logout"))
     password_step(client, staff.user.username)
     assert code_step(client, codes[0]).status_code == 200
