@@ -22,4 +22,13 @@ app.conf.beat_schedule = {
         "task": "mou.tasks.expire_mous",
         "schedule": crontab(hour=0, minute=5),
     },
+    # CJIS AC-2: accounts (and API keys) unused for 90 days are disabled.
+    "security-disable-inactive-nightly": {
+        "task": "sartcm.security.tasks.disable_inactive_accounts",
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "security-prune-sessions-hourly": {
+        "task": "sartcm.security.tasks.prune_sessions",
+        "schedule": crontab(minute=17),
+    },
 }
