@@ -382,10 +382,16 @@ def describe_rows(kind_slug: str, rows: list[dict[str, Any]]) -> str:
     ]
     lines = ["| " + " | ".join(labels) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        values = {"jurisdiction": "(default)", **row}
-        if values["jurisdiction"] == "":
-            values["jurisdiction"] = "(default)"
-        lines.append("| " + " | ".join(_cell(values.get(name)) for name in columns) + " |")
+        cells = []
+        for name in columns:
+            model_field = kind.model._meta.get_field(name)
+            value = row.get(name, model_field.get_default())
+            if name == "jurisdiction" and not value:
+                value = "(default)"
+            elif model_field.choices and value:
+                value = dict(model_field.flatchoices).get(value, value)
+            cells.append(_cell(value))
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

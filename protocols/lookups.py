@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
+from agencies.dates import add_months
 from protocols.choices import RegistrationRule
 from protocols.models import (
     AlertSetting,
@@ -73,13 +74,6 @@ def registration_schedule_for(
         candidates = [row for row in candidates if not row.applies_to_transient]
     candidates.sort(key=lambda row: (row.applies_to_transient != transient, row.tier != tier))
     return candidates[0] if candidates else None
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def next_verification_due(

@@ -59,12 +59,15 @@ def diff_lines(old_text: str, new_text: str, context: int = 3) -> list[DiffLine]
     """Line diff of two texts with `context` unchanged lines around each change.
 
     Long unchanged runs collapse into one "skip" row whose text says how many lines it hides.
+    Identical texts give no rows.
     """
     old_lines = (old_text or "").splitlines()
     new_lines = (new_text or "").splitlines()
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     rows: list[DiffLine] = []
     opcodes = matcher.get_opcodes()
+    if all(tag == "equal" for tag, *_ in opcodes):
+        return []  # same text: nothing to show
     for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
             lead = context if index > 0 else 0

@@ -56,6 +56,15 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
     return data
 
 
+def check_not_backdated(field: str, day: date | None, user: Any) -> None:
+    """Editors cannot change the past: a due date computed for last March must keep using
+    last March's standard. (System jobs — user None — load history.)"""
+    if user is not None and day is not None and day < timezone.localdate():
+        raise ValidationError(
+            {field: ["Must be today or later: standards are not changed for dates already past."]}
+        )
+
+
 def _require_editor(user: Any) -> None:
     if user is not None and not can_edit_standards(user):
         raise PermissionDenied("Only agency administrators and supervisors may change this.")
@@ -106,9 +115,12 @@ def validate_row(obj: models.Model, skip_overlap: bool = False) -> None:
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
+    start, end = getattr(obj, "effective_from", None), getattr(obj, "effective_to", None)
+    # An inverted or missing period cannot be tested for overlap (PostgreSQL refuses the range).
+    unrangeable = start is None or (end is not None and end <= start)
     for constraint in obj._meta.constraints:
-        if skip_overlap and constraint.name.endswith("_no_overlap"):
-            continue  # a preview of a supersede: the current row is closed on save
+        if constraint.name.endswith("_no_overlap") and (skip_overlap or unrangeable):
+            continue  # a supersede preview closes the current row only on save
         try:
             constraint.validate(type(obj), obj)
         except ValidationError as exc:
@@ -460,6 +472,7 @@ def create_standard(model: type[S], values: dict[str, Any], user: Any) -> S:
         raise ValidationError({name: ["Not a field of this standard."] for name in unknown})
     if "effective_from" not in values or values["effective_from"] is None:
         raise ValidationError({"effective_from": ["The date this standard takes effect."]})
+    check_not_backdated("effective_from", values["effective_from"], user)
     row = model(**values)
     if isinstance(row, SpecialCondition) and "version" not in values:
         row.version = _next_condition_version(row.code)
@@ -514,6 +527,7 @@ def supersede(standard: S, new_values: dict[str, Any], effective_from: date, use
     model = type(standard)
     if effective_from is None:
         raise ValidationError({"effective_from": ["The date the new version takes effect."]})
+    check_not_backdated("effective_from", effective_from, user)
     with transaction.atomic():
         current = model.objects.select_for_update().get(pk=standard.pk)
         if effective_from <= current.effective_from:
@@ -572,6 +586,7 @@ def supersede(standard: S, new_values: dict[str, Any], effective_from: date, use
 def end_standard(standard: S, effective_to: date, user: Any) -> S:
     """Stop a standard on `effective_to` (exclusive) without a successor."""
     _require_editor(user)
+    check_not_backdated("effective_to", effective_to, user)
     model = type(standard)
     with transaction.atomic():
         current = model.objects.select_for_update().get(pk=standard.pk)
