@@ -222,6 +222,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name `rule` (registration schedules, alert settings).
+    "ENUM_NAME_OVERRIDES": {
+        "RegistrationRuleEnum": "protocols.choices.RegistrationRule",
+        "AlertRuleCodeEnum": "protocols.choices.AlertRuleCode",
+    },
 }
 
 LOGGING = {
