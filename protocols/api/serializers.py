@@ -34,7 +34,9 @@ class ProtocolSerializer(serializers.ModelSerializer):
             "adopted_version",
         ]
         read_only_fields = ["owner_agency"]
-        validators: list[Any] = []  # uniqueness is checked (and named) by the service
+        # Uniqueness is checked (and named) by the service, with the model's own message.
+        validators: list[Any] = []
+        extra_kwargs = {"title": {"validators": []}}
 
     def get_adopted_version(self, obj: Protocol) -> int | None:
         """Id of the adopted version, if any."""
