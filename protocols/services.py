@@ -467,7 +467,8 @@ def create_standard(model: type[S], values: dict[str, Any], user: Any) -> S:
     """Create a new standard (one with no earlier version), e.g. a jurisdiction's own rule."""
     _require_editor(user)
     kind = kind_for_model(model)
-    unknown = sorted(set(values) - set(kind.create_fields) - {"version"})
+    allowed = set(kind.create_fields) | ({"version"} if model is SpecialCondition else set())
+    unknown = sorted(set(values) - allowed)
     if unknown:
         raise ValidationError({name: ["Not a field of this standard."] for name in unknown})
     if "effective_from" not in values or values["effective_from"] is None:

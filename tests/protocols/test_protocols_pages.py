@@ -287,3 +287,18 @@ def test_holidays_page(people: Personas) -> None:
     assert Holiday.objects.filter(name="Christmas Eve", jurisdiction="Prairie State").exists()
     duplicate = client_for(people.admin.user).post(url, add)
     assert duplicate.context["form"].errors["date"] == ["This date is already a holiday here."]
+
+
+def test_list_pages_do_not_query_per_row(people: Personas, django_assert_max_num_queries) -> None:  # noqa: ANN001
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("load_standards", stdout=StringIO())
+    client = client_for(people.staff.user)
+    client.get(reverse("protocols:list"))  # warm the session
+    with django_assert_max_num_queries(9):
+        assert client.get(reverse("protocols:list")).status_code == 200
+    with django_assert_max_num_queries(9):
+        page = client.get(reverse("protocols:standard-list", args=["alert-setting"]))
+    assert len(page.context["rows"]) == 14
