@@ -22,10 +22,6 @@ class StandardQuerySet(RestrictedQuerySet):
         own = self.filter(jurisdiction=jurisdiction)
         return own if jurisdiction and own.exists() else self.filter(jurisdiction="")
 
-    def current_and_future(self, on: date) -> Self:
-        """Rows in force on `on` or starting later (what an editor may still supersede)."""
-        return self.filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on))
-
     def _restrict(self, user: Any, action: str) -> Self:
         # Standards are statewide reference data: every active staff member reads them;
         # only editors (protocols.rules) add or change them.
