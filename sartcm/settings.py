@@ -245,6 +245,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets used under several field names, or one field name used for two sets.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "agencies.choices.Role",
+        "RegistrationRuleEnum": "protocols.choices.RegistrationRule",
+        "AlertRuleCodeEnum": "protocols.choices.AlertRuleCode",
+    },
 }
 
 LOGGING = {
