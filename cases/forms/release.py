@@ -40,7 +40,9 @@ def bootstrap(form: forms.BaseForm) -> None:
             css = "form-control"
         if css:
             widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
-        if form.is_bound and form.errors.get(name):
+        # `_errors`, not `errors`: asking for errors here would validate the form before a
+        # subclass has set its restricted querysets.
+        if form._errors and form._errors.get(name):
             widget.attrs["aria-invalid"] = "true"
             widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
 

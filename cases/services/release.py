@@ -272,6 +272,11 @@ def visible_fields_bulk(
     return {c.pk: cache[(c.pk, str(record_type))] for c in cases}
 
 
+def _nothing(fields: frozenset[str]) -> bool:
+    """No field at all (ALL_FIELDS is an empty frozenset subclass: never test it for truth)."""
+    return not isinstance(fields, AllFields) and not fields
+
+
 def is_lead(user: Any, case: Case) -> bool:
     return isinstance(allowed_fields(user, case, RT.RELEASE_PLANS), AllFields)
 
@@ -1719,7 +1724,7 @@ def plan_sections(plan: ReleasePlan, user: Any) -> list[Section]:
 def _victim_section(plan: ReleasePlan, user: Any) -> list[Section]:
     case = plan.case
     vs = visible_fields(user, case, RT.VICTIM_SAFETY)
-    if not vs:
+    if _nothing(vs):
         return []
     rows: list[Row] = []
     if "no_contact_persons" in vs:
@@ -1762,7 +1767,7 @@ def _victim_section(plan: ReleasePlan, user: Any) -> list[Section]:
 def _board_sections(plan: ReleasePlan, user: Any) -> list[Section]:
     case = plan.case
     bd = visible_fields(user, case, RT.BOARD_DECISIONS)
-    if not bd:
+    if _nothing(bd):
         return []
     sections = []
     for review in plan.reviews.select_related("board").order_by("referred_at", "pk"):
