@@ -215,11 +215,9 @@ class ReleasePlanSerializer(FieldLimitedSerializer):
 
     @extend_schema_field({"type": "array", "items": {"type": "string"}})
     def get_no_contact_persons(self, plan: ReleasePlan) -> list[str]:
-        for section in svc._victim_section(plan, self._user()):
-            for row in section.rows:
-                if row.name == "no_contact_persons":
-                    return list(row.items)
-        return []
+        if "no_contact_persons" not in self.allowed(plan):
+            return []  # not shared: do not even read the victims
+        return svc.no_contact_names(plan, self._user())
 
     def check_plan_writable(self, plan: ReleasePlan) -> None:
         """Refuse (400, audited) a write naming a field the caller may not write."""
@@ -311,8 +309,17 @@ class ReleasePlanViewSet(RestrictedViewSet):
                 "home_investigated_by__user",
                 "supervision_officer__user",
             )
-            .prefetch_related("household_members", "conditions__condition")
+            .prefetch_related("household_members", "conditions__condition", "case__victims")
         )
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        rows = page if page is not None else list(queryset)
+        # Warm the per-request access caches for the whole page: a bounded number of queries.
+        cases = [plan.case for plan in rows]
+        for record_type in (RecordType.RELEASE_PLANS, RecordType.VICTIM_SAFETY):
+            svc.visible_fields_bulk(self.request.user, cases, record_type)
+        return page
 
     def _respond(self, plan: ReleasePlan, code: int = status.HTTP_200_OK) -> Response:
         plan = self.get_queryset_for_view().get(pk=plan.pk)

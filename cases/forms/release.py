@@ -38,13 +38,17 @@ def bootstrap(form: forms.BaseForm) -> None:
             css = "form-select"
         else:
             css = "form-control"
-        if css:
-            widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+        classes = widget.attrs.get("class", "").split()
+        if css and css not in classes:
+            classes.append(css)
         # `_errors`, not `errors`: asking for errors here would validate the form before a
         # subclass has set its restricted querysets.
         if form._errors and form._errors.get(name):
             widget.attrs["aria-invalid"] = "true"
-            widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
+            if "is-invalid" not in classes:
+                classes.append("is-invalid")
+        if classes:
+            widget.attrs["class"] = " ".join(classes)
 
 
 class BootstrapForm(forms.Form):

@@ -33,7 +33,7 @@ from agencies.models import Agency, StaffMember
 from agencies.querysets import staff_of
 from agencies.vocabulary import SHAREABLE_FIELDS
 from cases import geo
-from cases.access import ALL_FIELDS, AllFields, allowed_fields
+from cases.access import ALL_FIELDS, AllFields, allowed_fields, prefetch_assignments
 from cases.choices import (
     CaseStatus,
     Decision,
@@ -260,6 +260,7 @@ def visible_fields_bulk(
     cache = _user_cache(user)
     missing = [c for c in cases if (c.pk, str(record_type)) not in cache]
     if missing:
+        prefetch_assignments(user, [c.pk for c in missing])  # one query, not one per case
         standing = set(
             Case.objects.restrict_record(user, "view", record_type)
             .filter(pk__in=[c.pk for c in missing])
@@ -1721,6 +1722,24 @@ def plan_sections(plan: ReleasePlan, user: Any) -> list[Section]:
     return sections
 
 
+def no_contact_names(plan: ReleasePlan, user: Any) -> list[str]:
+    """Names of the no-contact persons this viewer may see (call only with the field shared).
+
+    A victim service agency sees only the victims it advocates for, never others' identity.
+    Uses `case.victims` so a list can prefetch it.
+    """
+    case = plan.case
+    victims = sorted((v for v in case.victims.all() if v.no_contact), key=lambda v: v.pk)
+    staff = _staff(user)
+    if (
+        staff is not None
+        and staff.agency_id != case.lead_agency_id
+        and staff.agency.kind == AgencyKind.VICTIM_SERVICES
+    ):
+        victims = [v for v in victims if v.advocate_agency_id == staff.agency_id]
+    return [v.name for v in victims]
+
+
 def _victim_section(plan: ReleasePlan, user: Any) -> list[Section]:
     case = plan.case
     vs = visible_fields(user, case, RT.VICTIM_SAFETY)
@@ -1728,17 +1747,10 @@ def _victim_section(plan: ReleasePlan, user: Any) -> list[Section]:
         return []
     rows: list[Row] = []
     if "no_contact_persons" in vs:
-        victims = Victim.objects.filter(case=case, no_contact=True).order_by("pk")
-        staff = _staff(user)
-        if (
-            staff is not None
-            and not isinstance(vs, AllFields)
-            and staff.agency.kind == AgencyKind.VICTIM_SERVICES
-        ):
-            # A victim service agency sees only the victims it advocates for.
-            victims = victims.filter(advocate_agency_id=staff.agency_id)
-        names = [v.name for v in victims]
-        rows.append(Row("no_contact_persons", "No contact with", f"{len(names)}", items=names))
+        names = no_contact_names(plan, user)
+        rows.append(
+            Row("no_contact_persons", "No contact with", "", items=names or ["None recorded"])
+        )
     if "exclusion_zones" in vs and plan.exclusion_zones:
         rows.append(Row("exclusion_zones", "Exclusion zones", plan.exclusion_zones))
     if "notification_wishes" in vs and plan.notification_wishes:

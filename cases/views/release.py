@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import FormView
 from django.views.generic.detail import SingleObjectMixin
 
@@ -456,6 +457,9 @@ class PlanHomeInvestigation(PlanActionView):
     button = "Record investigation"
     success_message = "Home investigation recorded."
 
+    def get_initial(self) -> dict[str, Any]:
+        return {**super().get_initial(), "investigated_on": timezone.localdate()}
+
     def act(self, form: Any) -> Any:
         return svc.record_home_investigation(
             self.object,
@@ -484,6 +488,9 @@ class PlanRelease(PlanActionView):
     heading = "Record the release"
     button = "Record release"
     success_message = "Release recorded; the case is now under community supervision."
+
+    def get_initial(self) -> dict[str, Any]:
+        return {**super().get_initial(), "released_on": timezone.localdate()}
 
     def act(self, form: Any) -> Any:
         return svc.record_release(
@@ -559,19 +566,8 @@ class ReviewDetail(RestrictedDetailView):
             review.decisions.order_by("recorded_at", "pk").prefetch_related("votes__member__user")
         )
         context["is_member"] = is_member
-        if is_member and plan.status == S.UNDER_REVIEW:
-            context.setdefault(
-                "hearing_form",
-                HearingForm(
-                    initial={
-                        "hearing_date": review.hearing_date,
-                        "hearing_location": review.hearing_location,
-                        "public_comment": review.public_comment,
-                    }
-                ),
-            )
-        if is_member and plan.status in svc.DECIDABLE:
-            context["can_decide"] = True
+        context["can_schedule"] = is_member and plan.status == S.UNDER_REVIEW
+        context["can_decide"] = is_member and plan.status in svc.DECIDABLE
         return context
 
 
@@ -646,6 +642,9 @@ class ReviewDecide(ReviewActionView):
         kwargs = super().get_form_kwargs()
         kwargs["review"] = self.object
         return kwargs
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"decided_on": timezone.localdate()}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

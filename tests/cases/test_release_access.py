@@ -431,3 +431,51 @@ def test_packet_contains_only_what_the_viewer_may_see(client, world, referred) -
     assert export.recipient_agency_id == world.victim_agency.pk
     assert "no_contact_persons" in export.fields
     assert "residence_address" not in export.fields
+
+
+def test_api_list_is_field_limited_with_a_bounded_number_of_queries(
+    world, referred, django_assert_max_num_queries
+) -> None:
+    # given several referred plans with victims
+    for _ in range(3):
+        plan = complete_plan(world, new_plan(world))
+        add_victims(world, plan.case)
+        svc.submit_plan(plan, fresh(world.planner))
+        svc.refer_to_board(plan, world.board, fresh(world.planner))
+    sync_access()
+    # when the victim advocate lists plans (queries do not grow with the rows)
+    with django_assert_max_num_queries(20):
+        response = api(world.advocate).get("/api/v1/release-plans/")
+    # then every row carries only victim-safe fields
+    rows = response.data["results"]
+    assert len(rows) == 4
+    for row in rows:
+        assert "residence_address" not in row and "treatment_referral" not in row
+        assert row["no_contact_persons"] == [SECRET_VICTIM]
+
+
+def test_planner_records_victims_on_the_plan_page(client, world) -> None:
+    plan = new_plan(world)
+    login(client, world.planner)
+    response = client.post(
+        reverse("cases:release-plan-edit", args=[plan.pk]),
+        {
+            "version": plan.version,
+            "release_date": plan.release_date.isoformat(),
+            "notification_wishes": "Phone call before release.",
+            "household-TOTAL_FORMS": "0",
+            "household-INITIAL_FORMS": "0",
+            "victims-TOTAL_FORMS": "1",
+            "victims-INITIAL_FORMS": "0",
+            "victims-0-name": "Wilhelmina Fictional",
+            "victims-0-no_contact": "on",
+            "victims-0-notify": "on",
+            "victims-0-notification_channel": "phone",
+            "victims-0-advocate_agency": world.victim_agency.pk,
+        },
+    )
+    assert response.status_code == 302
+    victim = plan.case.victims.get()
+    assert victim.name == "Wilhelmina Fictional" and victim.no_contact
+    assert victim.advocate_agency == world.victim_agency
+    assert ReleasePlan.objects.get(pk=plan.pk).notification_wishes == "Phone call before release."
