@@ -479,3 +479,13 @@ def test_planner_records_victims_on_the_plan_page(client, world) -> None:
     assert victim.name == "Wilhelmina Fictional" and victim.no_contact
     assert victim.advocate_agency == world.victim_agency
     assert ReleasePlan.objects.get(pk=plan.pk).notification_wishes == "Phone call before release."
+
+
+def test_case_tab_links_to_the_cases_plans(world) -> None:
+    from django.template.loader import render_to_string
+
+    from tests.factories_release import new_case
+
+    case = new_case(world)
+    html = render_to_string("cases/tabs/release.html", {"case": case})
+    assert f"{reverse('cases:release-plan-list')}?case={case.pk}" in html

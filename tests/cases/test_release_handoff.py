@@ -231,3 +231,28 @@ def test_agency_without_terms_gets_only_the_case_number(world) -> None:
     plan = approved_plan(world)
     body = notices(plan.case)[-1].payload["body"]
     assert body == f"Case: {plan.case.case_number}\n"
+
+
+def test_release_recorded_through_the_page(client, world) -> None:
+    from django.urls import reverse
+
+    from tests.factories_release import login
+
+    plan = approved_plan(world)
+    login(client, world.case_manager)
+    detail = client.get(reverse("cases:release-plan-detail", args=[plan.pk])).content.decode()
+    assert "Record release" in detail
+    response = client.post(
+        reverse("cases:release-plan-release", args=[plan.pk]),
+        {"version": plan.version, "released_on": today().isoformat(), "supervision_level": "low"},
+    )
+    assert response.status_code == 302
+    case = Case.objects.get(pk=plan.case_id)
+    assert case.status == CaseStatus.SUPERVISED and case.supervision_level == "low"
+    # a second attempt on the same (now stale) version is a conflict, not a second release
+    again = client.post(
+        reverse("cases:release-plan-release", args=[plan.pk]),
+        {"version": plan.version, "released_on": today().isoformat(), "supervision_level": "low"},
+    )
+    assert again.status_code == 409
+    assert CaseCondition.objects.filter(case=case).count() == 3

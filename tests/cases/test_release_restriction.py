@@ -147,3 +147,29 @@ def test_saving_a_new_address_stores_the_check_and_clears_the_approval() -> None
     assert plan.restriction_check["nearest"]["name"] == "Prairie Dog Preschool"
     assert plan.residence_approved is None
     assert "restriction" in [m.code for m in svc.missing_items(plan)]
+
+
+def test_rerun_from_the_page_after_a_site_opens(client) -> None:
+    from django.urls import reverse
+
+    from tests.factories_release import login
+
+    # given a compliant residence
+    world = build_world()
+    plan = _plan_at_home(world)
+    ReleasePlan.objects.filter(pk=plan.pk).update(
+        restriction_check=svc.residence_restriction_check(plan)
+    )
+    assert ReleasePlan.objects.get(pk=plan.pk).restriction_check["status"] == "compliant"
+    # when a school opens 400 ft away and the planner re-runs the check
+    site_at_feet(400, name="New Sunflower Academy")
+    login(client, world.planner)
+    response = client.post(
+        reverse("cases:release-plan-restriction-check", args=[plan.pk]), {"version": plan.version}
+    )
+    # then the stored result reports the violation, shown on the plan page
+    assert response.status_code == 302
+    check = ReleasePlan.objects.get(pk=plan.pk).restriction_check
+    assert check["status"] == "violation"
+    page = client.get(reverse("cases:release-plan-detail", args=[plan.pk])).content.decode()
+    assert "New Sunflower Academy" in page
