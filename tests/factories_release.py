@@ -53,6 +53,7 @@ from tests.factories import (
     TermFactory,
     UserFactory,
 )
+from tests.helpers import otp_login
 
 JURISDICTION = "Prairie State"
 HOME = (Decimal("38.900000"), Decimal("-97.600000"))  # a fictional point in the prairie
@@ -384,7 +385,7 @@ def sync_access() -> None:
 
 
 def login(client: Any, staff_member: StaffMember) -> Any:
-    client.force_login(staff_member.user)
+    otp_login(client, staff_member.user)
     return client
 
 

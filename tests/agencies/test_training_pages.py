@@ -20,6 +20,7 @@ from tests.factories_protocols import (
     TrainingRequirementFactory,
     make_personas,
 )
+from tests.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def people() -> Personas:
 def client_for(user: object | None) -> Client:
     client = Client()
     if user is not None:
-        client.force_login(user)
+        otp_login(client, user)
     return client
 
 

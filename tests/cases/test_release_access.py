@@ -33,6 +33,7 @@ from tests.factories_release import (
     sync_access,
     today,
 )
+from tests.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 S = ReleasePlanStatus
@@ -353,7 +354,7 @@ def test_officer_records_the_home_investigation(client, world) -> None:
     assert plan.residence_approved is True
     assert plan.home_investigated_by == world.lead_officer
     # a planner (not a supervision officer) cannot
-    client.force_login(world.planner.user)
+    otp_login(client, world.planner.user)
     refused = client.post(
         reverse("cases:release-plan-investigate", args=[plan.pk]),
         {"version": plan.version, "approved": "no", "investigated_on": today().isoformat()},
@@ -418,7 +419,7 @@ def test_packet_contains_only_what_the_viewer_may_see(client, world, referred) -
     for marker in (SECRET_VICTIM, OTHER_VICTIM, "Supervision team"):
         assert marker not in board_pdf
     # the advocate's packet: victim-safety fields only
-    client.force_login(world.advocate.user)
+    otp_login(client, world.advocate.user)
     response = client.get(reverse("cases:release-plan-packet", args=[referred.pk]))
     advocate_pdf = pdf_text(response.content)
     assert SECRET_VICTIM in advocate_pdf

@@ -10,6 +10,7 @@ from cases.choices import ReleasePlanStatus
 from cases.models import ReleasePlan
 from cases.services import release as svc
 from tests.factories_release import build_world, complete_plan, fresh, login, new_plan
+from tests.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +88,7 @@ def test_page_save_then_stale_page_save_is_refused_with_a_conflict_message(clien
     )
     assert first.status_code == 302
     # when the case manager saves on the version they opened
-    client.force_login(world.case_manager.user)
+    otp_login(client, world.case_manager.user)
     response = client.post(reverse("cases:release-plan-edit", args=[plan.pk]), stale)
     # then the save is refused with a form error saying someone else saved, and to reload
     assert response.status_code == 409
