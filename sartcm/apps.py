@@ -6,3 +6,8 @@ class SartcmConfig(AppConfig):
 
     name = "sartcm"
     verbose_name = "SARTCM framework"
+
+    def ready(self) -> None:
+        from sartcm import signals
+
+        signals.connect()  # logon / failed logon / logoff audit
