@@ -28,6 +28,16 @@ def case_id_of(obj: Any) -> int | None:
     return getattr(obj, "case_id", None)
 
 
+def object_repr(obj: Any) -> str:
+    """How an object is named in the trail. Case data is named by type and id (and case number)
+    only: str() of a case names the offender, and the trail is read by people (a partner's
+    auditor) who may not be allowed to see identity."""
+    if getattr(obj, "RECORD_TYPE", None):
+        number = getattr(obj, "case_number", None)
+        return f"{obj._meta.verbose_name} {number or '#' + str(obj.pk)}"[:200]
+    return str(obj)[:200]
+
+
 def _agency_id(user: Any) -> int | None:
     cached = getattr(user, "_sartcm_staff", False) if user is not None else False
     if cached is not False:  # staff_of() already loaded it for this request
@@ -72,7 +82,7 @@ def record(
         channel=ctx.channel,
         object_type=object_type,
         object_id=object_id,
-        object_repr=str(obj)[:200] if obj is not None else "",
+        object_repr=object_repr(obj) if obj is not None else "",
         case_id=case_id,
         recipient_agency_id=recipient_agency_id,
         fields=sorted(fields),
@@ -112,7 +122,7 @@ def record_reads(
             channel=ctx.channel,
             object_type=obj._meta.label_lower,
             object_id=str(obj.pk),
-            object_repr=str(obj)[:200],
+            object_repr=object_repr(obj),
             case_id=case_id_of(obj),
             fields=field_list,
             source_address=ctx.source_address,
@@ -159,7 +169,7 @@ def record_disseminations(
             channel=ctx.channel,
             object_type=obj._meta.label_lower,
             object_id=str(obj.pk),
-            object_repr=str(obj)[:200],
+            object_repr=object_repr(obj),
             case_id=cid,
             recipient_agency_id=agency_id,
             fields=field_list,
