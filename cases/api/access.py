@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from agencies.choices import RecordType
 from agencies.querysets import staff_of
-from cases.access import ALL_FIELDS, AllFields, allowed_fields
+from cases.access import ALL_FIELDS, AllFields, allowed_fields, prefetch_assignments
 from cases.models import Case, CaseAssignment, CaseCondition, Conviction, Offender
 from cases.services.access import can_read_case_audit, case_audit_trail, explain
 from sartcm.api.fields import RestrictedPrimaryKeyRelatedField
@@ -287,12 +287,21 @@ class OffenderViewSet(RestrictedViewSet):
     queryset = Offender.objects.prefetch_related(
         "aliases",
         "convictions",
-        Prefetch("cases", queryset=Case.objects.unrestricted().only("id", "lead_agency_id")),
+        Prefetch(
+            "cases",
+            queryset=Case.objects.unrestricted().only("id", "lead_agency_id", "offender_id"),
+        ),
     )
     serializer_class = OffenderSerializer
     # offenders are created with their case (intake); here they are read and corrected
     http_method_names = ["get", "patch", "head", "options"]
     ordering_fields = ["id"]
+
+    def prepare_page(self, objects: list[Any]) -> None:
+        # every case of every offender on the page, in one query (cases are prefetched)
+        prefetch_assignments(
+            self.request.user, sorted({case.pk for obj in objects for case in obj.cases.all()})
+        )
 
     def audit_case_ids(self, obj: Any) -> list[int] | None:
         user = self.request.user
