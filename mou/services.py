@@ -764,17 +764,19 @@ def run_daily(on: date | None = None) -> DailyResult:
     on = on or _today()
     result = DailyResult()
     # served by mou_active_expiry_idx: WHERE status = 'active' AND expiration_date < on
-    for mou_id in MOU.objects.filter(status=MOUStatus.ACTIVE, expiration_date__lt=on).values_list(
-        "pk", flat=True
-    ):
+    # a sweep over every agency's MOUs, deliberately unrestricted
+    due = MOU.objects.unrestricted().filter(status=MOUStatus.ACTIVE, expiration_date__lt=on)
+    for mou_id in due.values_list("pk", flat=True):
         try:
             if expire_one(mou_id, on):
                 result.expired.append(mou_id)
         except Exception:  # noqa: BLE001 - keep sweeping; the error is logged
             log.exception("expiring MOU %s failed", mou_id)
-    for mou in MOU.objects.filter(
-        status=MOUStatus.AWAITING_SIGNATURES, effective_date__lte=on
-    ).iterator():
+    for mou in (
+        MOU.objects.unrestricted()
+        .filter(status=MOUStatus.AWAITING_SIGNATURES, effective_date__lte=on)
+        .iterator()
+    ):
         try:
             with transaction.atomic():
                 if _activate_if_ready(_locked(mou), on):

@@ -250,3 +250,81 @@ def test_the_api_hides_other_agencies_mous_and_refuses_writes_by_non_admins(
     assert (
         admin.patch(url, {"title": "Renamed"}, content_type="application/json").status_code == 200
     )
+
+
+def test_a_draft_and_its_terms_are_edited_on_pages(parties, draft_mou) -> None:
+    admin = client_for(parties.doc_admin)
+    edit = reverse("mou:edit", args=[draft_mou.pk])
+    assert admin.get(edit).status_code == 200
+    response = admin.post(
+        edit,
+        {
+            "title": "Renamed MOU",
+            "purpose": "Share status.",
+            "effective_date": dt.date.today().isoformat(),
+            "parties": [parties.csa.pk],
+            "signatories": [parties.csa_signer.pk],
+        },
+    )
+    assert response.status_code == 302
+    draft_mou.refresh_from_db()
+    assert draft_mou.title == "Renamed MOU"
+    assert draft_mou.party_rows.get(agency=parties.csa).signatory == parties.csa_signer
+    term = DataSharingTerm.objects.get(mou=draft_mou)
+    url = reverse("mou:term_edit", args=[draft_mou.pk, term.pk])
+    assert "release_date" in admin.get(url).content.decode()  # the vocabulary is listed
+    response = admin.post(
+        url,
+        {
+            "provider": parties.doc.pk,
+            "recipient": parties.csa.pk,
+            "record_type": "status",
+            "shared_fields": "status, release_date",
+            "actions": ["view"],
+            "scope": "all",
+        },
+    )
+    assert response.status_code == 302
+    term.refresh_from_db()
+    assert (term.fields, term.scope) == (["status", "release_date"], "all")
+    admin.post(reverse("mou:term_delete", args=[draft_mou.pk, term.pk]))
+    assert not DataSharingTerm.objects.filter(pk=term.pk).exists()
+
+
+def test_an_active_mou_cannot_be_edited_on_its_page(parties, draft_mou) -> None:
+    draft_mou.status = MOUStatus.ACTIVE
+    draft_mou.save()
+    response = client_for(parties.doc_admin).post(
+        reverse("mou:edit", args=[draft_mou.pk]),
+        {
+            "title": "Changed after signing",
+            "purpose": "x",
+            "effective_date": dt.date.today().isoformat(),
+            "parties": [parties.csa.pk],
+        },
+    )
+    assert response.status_code == 400
+    assert "Cannot edit the MOU: the MOU is active" in response.content.decode()
+    draft_mou.refresh_from_db()
+    assert draft_mou.title == "Prairie supervision MOU"
+
+
+def test_an_amendment_on_pages(parties, draft_mou, django_capture_on_commit_callbacks) -> None:
+    admin = client_for(parties.doc_admin)
+    admin.post(reverse("mou:send", args=[draft_mou.pk]))
+    with committed(django_capture_on_commit_callbacks):
+        client_for(parties.doc_signer).post(reverse("mou:sign", args=[draft_mou.pk]))
+        client_for(parties.csa_signer).post(reverse("mou:sign", args=[draft_mou.pk]))
+    # when DOC starts an amendment, it lands on the terms of version 2
+    response = admin.post(reverse("mou:amend", args=[draft_mou.pk]))
+    assert response["Location"] == reverse("mou:terms", args=[draft_mou.pk])
+    assert "(version 2)" in admin.get(response["Location"]).content.decode()
+    detail = client_for(parties.csa_signer).get(reverse("mou:detail", args=[draft_mou.pk]))
+    page = detail.content.decode()
+    assert "Pending amendment (version 2)" in page and "Review and sign version 2" in page
+    # discarding it leaves version 1 in force
+    admin.post(reverse("mou:discard", args=[draft_mou.pk]))
+    assert (
+        "Pending amendment"
+        not in admin.get(reverse("mou:detail", args=[draft_mou.pk])).content.decode()
+    )
