@@ -683,6 +683,7 @@ def start_amendment(user: Any, mou: MOU) -> int:
         if not has_pending_amendment(mou):
             raise ValidationError({"terms": "The MOU has no terms to amend."})
         audit.record(user, AuditAction.CHANGE, mou, detail=f"amendment version {version} started")
+        _announce(mou.pk, "amendment started")
     return version
 
 
@@ -697,6 +698,7 @@ def discard_amendment(user: Any, mou: MOU) -> None:
         DataSharingTerm.objects.filter(mou=mou, version=version).delete()
         Signature.objects.filter(mou=mou, terms_version=version).delete()
         audit.record(user, AuditAction.CHANGE, mou, detail=f"amendment version {version} discarded")
+        _announce(mou.pk, "amendment discarded")
 
 
 def terminate(user: Any, mou: MOU, reason: str) -> MOU:

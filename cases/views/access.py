@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views import View
 
 from cases.api.access import CaseSerializer, OffenderSerializer, _active_conditions
+from cases.choices import CaseStatus, Sex
 from cases.models import Case
 from cases.services.access import (
     AuditFilters,
@@ -23,6 +24,7 @@ from cases.services.access import (
     case_audit_trail,
     explain,
 )
+from protocols.choices import SupervisionLevel
 from sartcm.exports import csv_response
 from sartcm.models import AuditAction, AuditOutcome
 from sartcm.pages import RestrictedDetailView, RestrictedListView
@@ -33,6 +35,19 @@ TABS = ("access", "assessments", "contacts", "release", "registration", "alerts"
 CASE_QUERYSET = Case.objects.select_related(
     "offender", "lead_agency", "case_manager__user", "officer__user"
 )
+
+
+# choice fields shown with their labels on pages (the API keeps the codes)
+CHOICES: dict[str, Any] = {"status": CaseStatus, "supervision_level": SupervisionLevel, "sex": Sex}
+
+
+def labelled(data: dict[str, Any]) -> dict[str, Any]:
+    result = dict(data)
+    for name, choices in CHOICES.items():
+        value = result.get(name)
+        if value in choices.values:
+            result[name] = choices(value).label
+    return result
 
 
 def label(name: str) -> str:
@@ -67,8 +82,8 @@ class CaseRowsMixin:
         for case, data in zip(cases, status, strict=True):
             identity = OffenderSerializer(case.offender, context={**context, "case": case}).data
             self.rows[case.pk] = {
-                "status": dict(data),
-                "identity": {k: v for k, v in identity.items() if k != "id"},
+                "status": labelled(data),
+                "identity": labelled({k: v for k, v in identity.items() if k != "id"}),
             }
 
     def disclosed_fields(self, obj: Any) -> list[str]:

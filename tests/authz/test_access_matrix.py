@@ -194,3 +194,9 @@ def test_assigned_scope_shows_only_cases_with_the_partner_on_the_team(world: Wor
     client = client_for(world, PERSONAS["registry_officer"])
     ids = {row["id"] for row in rows_of(client.get(reverse("case-list")))}
     assert {world.case.pk, world.other_case.pk} <= ids
+
+
+def test_the_world_has_zero_grant_drift(world: World) -> None:
+    from cases.access import diff_grants
+
+    assert diff_grants() == ([], [])
