@@ -21,6 +21,18 @@ from sartcm.querysets import RestrictedQuerySet
 _PERMISSION_IDS: dict[str, int] = {}
 
 
+def reload_permission_ids(**kwargs: Any) -> None:
+    """(Re)load the Case permission ids. Connected to post_migrate for the cases app, which runs
+    after auth has (re)created the permissions — also after a test database flush, which
+    recreates them with new ids."""
+    _PERMISSION_IDS.clear()
+    _PERMISSION_IDS.update(
+        Permission.objects.filter(
+            content_type__app_label="cases", content_type__model="case"
+        ).values_list("codename", "id")
+    )
+
+
 def permission_id(codename: str) -> int:
     """Primary key of a Case object permission (cached per process; the set is fixed)."""
     if codename not in _PERMISSION_IDS:
