@@ -22,4 +22,20 @@ app.conf.beat_schedule = {
         "task": "mou.tasks.expire_mous",
         "schedule": crontab(hour=0, minute=5),
     },
+    "alert-sweep": {
+        "task": "cases.tasks.run_alert_sweep",
+        "schedule": crontab(minute="*/15"),
+    },
+    "alert-escalation-hourly": {
+        "task": "cases.tasks.escalate_alerts",
+        "schedule": crontab(minute=7),
+    },
+    "alert-digest-daily": {
+        "task": "cases.tasks.queue_alert_digests",
+        "schedule": crontab(hour=6, minute=30),
+    },
+    "outbox-delivery": {
+        "task": "cases.tasks.deliver_outbox",
+        "schedule": crontab(minute="*"),
+    },
 }
