@@ -70,10 +70,14 @@ def nudge_on_commit() -> None:
     periodic job delivers the rows when it comes back."""
 
     def nudge() -> None:
-        try:
-            from celery import current_app
+        from celery import current_app
 
-            current_app.send_task(DELIVERY_TASK, retry=False)
+        try:
+            # One connection attempt, no retry loop: a dead broker costs milliseconds, not
+            # the seconds of kombu's default reconnect back-off.
+            with current_app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=0)
+                current_app.send_task(DELIVERY_TASK, connection=connection, retry=False)
         except Exception:  # noqa: BLE001 - broker down: the outbox rows wait for the next run
             logger.warning("outbox: could not nudge delivery (broker unavailable?)")
 

@@ -237,3 +237,86 @@ def on_team(case: Case, member: StaffMember, role: str) -> CaseAssignment:
     return CaseAssignment.objects.create(
         case=case, agency=member.agency, staff=member, role=role, start_date=dt.date(2025, 1, 1)
     )
+
+
+def registration_world():
+    """Personas around one supervised case led by the Department of Corrections.
+
+    - lead (DOC): case manager, supervision officer, supervisor, registry officer
+    - sheriff: the registering agency; its deputy (registry officer) is on the case team and
+      an MOU term shares every registration field with view/add/change
+    - partner (community corrections): a registration term limited to tier, status and
+      next_verification_due (view only)
+    - advocate (victim services): status and victim-safety terms only — no registration
+    - outsider: a registry officer of an agency with no MOU
+    """
+    from types import SimpleNamespace
+
+    from agencies.vocabulary import SHAREABLE_FIELDS
+
+    doc = AgencyFactory(name="Prairie State Department of Corrections", short_name="PSDOC")
+    sheriff = AgencyFactory(
+        name="Meadow County Sheriff", short_name="MCSO", kind=AgencyKind.LAW_ENFORCEMENT
+    )
+    partner_agency = AgencyFactory(
+        name="Meadow County Community Corrections",
+        short_name="MCCC",
+        kind=AgencyKind.COMMUNITY_SUPERVISION,
+    )
+    victim_services = AgencyFactory(
+        name="Prairie Rose Advocacy Center", short_name="PRAC", kind=AgencyKind.VICTIM_SERVICES
+    )
+    outsider_agency = AgencyFactory(
+        name="Far County Sheriff", short_name="FCSO", kind=AgencyKind.LAW_ENFORCEMENT
+    )
+    supervisor = staff(doc, Role.SUPERVISOR)
+    manager = staff(doc, Role.CASE_MANAGER, supervisor=supervisor)
+    officer = staff(doc, Role.SUPERVISION_OFFICER, supervisor=supervisor)
+    doc_registrar = staff(doc, Role.REGISTRY_OFFICER)
+    deputy = staff(sheriff, Role.REGISTRY_OFFICER)
+    sheriff_supervisor = staff(sheriff, Role.SUPERVISOR)
+    partner = staff(partner_agency, Role.SUPERVISION_OFFICER)
+    advocate = staff(victim_services, Role.VICTIM_ADVOCATE)
+    outsider = staff(outsider_agency, Role.REGISTRY_OFFICER)
+    case = CaseFactory(lead_agency=doc, case_manager=manager, officer=officer)
+    on_team(case, deputy, "registry")
+    share(
+        case,
+        sheriff,
+        "registration",
+        SHAREABLE_FIELDS["registration"],
+        [Action.VIEW, Action.ADD, Action.CHANGE],
+        scope=TermScope.ASSIGNED,
+    )
+    share(case, sheriff, "status", ["status", "officer_name", "officer_phone"])
+    share(case, partner_agency, "registration", ["tier", "status", "next_verification_due"])
+    share(case, partner_agency, "status", ["status"])
+    share(case, victim_services, "status", ["status", "release_date", "officer_name"])
+    share(case, victim_services, "victim_safety", ["no_contact_persons", "status"])
+    registration = RegistrationFactory(
+        case=case,
+        registering_agency=sheriff,
+        tier=Tier.II,
+        jurisdiction="Prairie State",
+        next_verification_due=dt.date(2026, 3, 20),
+    )
+    EventFactory(registration=registration, details="Moved to 4 Birch Road")
+    VerificationFactory(registration=registration, verified_on=dt.date(2026, 2, 1))
+    return SimpleNamespace(
+        doc=doc,
+        sheriff=sheriff,
+        partner_agency=partner_agency,
+        victim_services=victim_services,
+        outsider_agency=outsider_agency,
+        supervisor=supervisor,
+        manager=manager,
+        officer=officer,
+        doc_registrar=doc_registrar,
+        deputy=deputy,
+        sheriff_supervisor=sheriff_supervisor,
+        partner=partner,
+        advocate=advocate,
+        outsider=outsider,
+        case=case,
+        registration=registration,
+    )

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from cases.alerts.rules import RULES, RULES_BY_CODE, Rule, RuleContext, SweepSettings
 from sartcm.context import job_context
+from sartcm.outbox import nudge_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +156,9 @@ def apply_rule(rule: Rule, ctx: RuleContext, *, blocking: bool = False) -> RuleC
             params["_case_ids"] = list(ctx.case_ids)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            raised, still_open, resolved, _refreshed, _notified = cursor.fetchone()
+            raised, still_open, resolved, _refreshed, notified = cursor.fetchone()
+        if notified:
+            nudge_on_commit()
         return RuleCounts(raised, still_open, resolved)
 
 
@@ -298,5 +301,7 @@ def escalate(now: datetime | None = None) -> int:
         days, params = _escalation_days(settings)
         with connection.cursor() as cursor:
             cursor.execute(ESCALATE_SQL.format(days=days), {**params, "now": now})
-            escalated, _mails = cursor.fetchone()
+            escalated, mails = cursor.fetchone()
+        if mails:
+            nudge_on_commit()
     return escalated

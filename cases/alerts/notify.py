@@ -23,7 +23,7 @@ from agencies.models import StaffMember
 from cases.access import ALL_FIELDS, allowed_fields, prefetch_assignments
 from cases.models import Alert
 from protocols.choices import AlertRuleCode
-from sartcm.outbox import handler
+from sartcm.outbox import handler, nudge_on_commit
 
 FACT_LABELS: dict[str, str] = {
     "next_verification_due": "Next verification due",
@@ -190,6 +190,10 @@ SELECT gen_random_uuid(), now(), 'alert_digest',
 def queue_digests(on: date | None = None) -> int:
     """Queue one digest per person with open alerts (once per day), in one statement."""
     on = on or timezone.localdate()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(DIGEST_SQL, {"on": on.isoformat()})
-        return cursor.rowcount
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(DIGEST_SQL, {"on": on.isoformat()})
+            queued = cursor.rowcount
+        if queued:
+            nudge_on_commit()
+    return queued

@@ -71,9 +71,7 @@ def open_alerts(rule: str):
 
 
 class TestRegistrationRules:
-    def test_due_soon_raises_for_the_registry_officer_on_the_team_and_resolves(
-        self, case, sheriff
-    ):
+    def test_due_soon_raises_for_the_registry_officer_on_the_team_and_resolves(self, case, sheriff):
         # given a registration registered with the sheriff, due in 5 days, and two registry
         # officers there — the one on the case team gets the alert
         first = staff(sheriff, Role.REGISTRY_OFFICER)
