@@ -20,8 +20,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import DateTimeField, ExpressionWrapper, Q, Value
+from django.db.models.functions import Now
 
 from sartcm.models import OutboxMessage, OutboxStatus
 
@@ -53,8 +53,9 @@ def backoff(attempts: int) -> timedelta:
 
 def enqueue(kind: str, payload: dict[str, Any], *, nudge: bool = True) -> OutboxMessage:
     """Write a message in the caller's transaction; after commit, nudge delivery."""
+    # The database clock is the one clock of the outbox (rows are also queued by SQL).
     message = OutboxMessage.objects.create(
-        kind=kind, payload=payload, status=OutboxStatus.PENDING, next_attempt_at=timezone.now()
+        kind=kind, payload=payload, status=OutboxStatus.PENDING, next_attempt_at=Now()
     )
     if nudge:
         nudge_on_commit()
@@ -97,7 +98,7 @@ def send_email(payload: dict[str, Any]) -> None:
     ).send(fail_silently=False)
 
 
-def _claim(batch: int, now: datetime) -> list[OutboxMessage]:
+def _claim(batch: int, now: Any) -> list[OutboxMessage]:
     return list(
         OutboxMessage.objects.select_for_update(skip_locked=True)
         .filter(status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED])
@@ -109,10 +110,12 @@ def _claim(batch: int, now: datetime) -> list[OutboxMessage]:
 def deliver_pending(
     batch: int = 50, max_batches: int = 20, now: datetime | None = None
 ) -> dict[str, int]:
-    """Deliver due messages; returns counts of sent, retrying and dead messages."""
+    """Deliver due messages; returns counts of sent, retrying and dead messages.
+
+    `now` defaults to the database clock (the clock that queued the rows)."""
     stats = {"sent": 0, "failed": 0, "dead": 0}
+    moment: Any = now if now is not None else Now()
     for _ in range(max_batches):
-        moment = now or timezone.now()
         with transaction.atomic():
             rows = _claim(batch, moment)
             for message in rows:
@@ -122,7 +125,13 @@ def deliver_pending(
     return stats
 
 
-def _deliver_one(message: OutboxMessage, now: datetime, stats: dict[str, int]) -> None:
+def _later(moment: Any, delay: timedelta) -> Any:
+    if isinstance(moment, datetime):
+        return moment + delay
+    return ExpressionWrapper(moment + Value(delay), output_field=DateTimeField())
+
+
+def _deliver_one(message: OutboxMessage, now: Any, stats: dict[str, int]) -> None:
     fn = _HANDLERS.get(message.kind)
     try:
         if fn is None:
@@ -138,7 +147,7 @@ def _deliver_one(message: OutboxMessage, now: datetime, stats: dict[str, int]) -
             logger.error("outbox: giving up on %s after %s attempts", message.pk, message.attempts)
         else:
             message.status = OutboxStatus.FAILED
-            message.next_attempt_at = now + backoff(message.attempts)
+            message.next_attempt_at = _later(now, backoff(message.attempts))
             stats["failed"] += 1
         message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
         return

@@ -59,12 +59,21 @@ def allowed_for(alert: Alert, user: Any) -> frozenset[str]:
     return allowed_fields(user, alert.case, alert.record_type)
 
 
-def visible_facts(alert: Alert, user: Any) -> list[tuple[str, str]]:
+def allowed_facts(alert: Alert, user: Any) -> dict[str, str]:
+    """The alert's facts whose field `user` may see, by field name."""
     allowed = allowed_for(alert, user)
-    return [
-        (FACT_LABELS.get(name, name.replace("_", " ").capitalize()), str(value))
+    return {
+        name: str(value)
         for name, value in (alert.facts or {}).items()
         if name in allowed and value not in (None, "")
+    }
+
+
+def visible_facts(alert: Alert, user: Any) -> list[tuple[str, str]]:
+    """(label, value) pairs of the facts `user` may see."""
+    return [
+        (FACT_LABELS.get(name, name.replace("_", " ").capitalize()), value)
+        for name, value in allowed_facts(alert, user).items()
     ]
 
 

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from agencies.querysets import staff_of
 from cases.alerts import services
-from cases.alerts.notify import alert_text, prepare, visible_facts
+from cases.alerts.notify import alert_text, allowed_facts, prepare
 from cases.models import Alert
 from cases.views.alerts import filter_alerts
 from protocols.choices import AlertRuleCode
@@ -73,7 +73,7 @@ class AlertSerializer(FieldLimitedSerializer):
         return alert_text(obj, self._user())
 
     def get_facts(self, obj: Alert) -> dict[str, str]:
-        return dict(visible_facts(obj, self._user()))
+        return allowed_facts(obj, self._user())
 
     def get_assignee_name(self, obj: Alert) -> str:
         return obj.assignee.full_name if obj.assignee_id else ""
