@@ -125,36 +125,26 @@ class SweepSettings:
         for (code, jurisdiction), row in sorted(self.alert.items()):
             if code == rule and jurisdiction:
                 add("r.jurisdiction = {j}", {"j": jurisdiction}, row.due_soon_days)
-        own = sorted(
-            (s for s in self.schedules if s.jurisdiction),
-            key=lambda s: (s.jurisdiction, not s.applies_to_transient, s.tier == ""),
-        )
-        for s in own:
-            transient = "r.transient" if s.applies_to_transient else "NOT r.transient"
-            if s.tier:
-                add(
-                    f"r.jurisdiction = {{j}} AND r.tier = {{t}} AND {transient}",
-                    {"j": s.jurisdiction, "t": s.tier},
-                    s.due_soon_days,
-                )
-            else:
-                add(
-                    f"r.jurisdiction = {{j}} AND {transient}",
-                    {"j": s.jurisdiction},
-                    s.due_soon_days,
-                )
+
+        # Schedules in the order schedule_for() ranks them: a transient rule (for transient
+        # registrants only) before a tier's rule before an all-tier rule.
+        def schedule_whens(rows: list[Any], jurisdiction_sql: str) -> None:
+            for s in sorted(
+                rows, key=lambda s: (s.jurisdiction, not s.applies_to_transient, s.tier == "")
+            ):
+                parts = [jurisdiction_sql] if jurisdiction_sql else []
+                values: dict[str, Any] = {"j": s.jurisdiction} if jurisdiction_sql else {}
+                if s.applies_to_transient:
+                    parts.append("r.transient")
+                if s.tier:
+                    parts.append("r.tier = {t}")
+                    values["t"] = s.tier
+                add(" AND ".join(parts) or "TRUE", values, s.due_soon_days)
+
+        schedule_whens([s for s in self.schedules if s.jurisdiction], "r.jurisdiction = {j}")
         default_setting = self.alert.get((rule, ""))
         if default_setting is None:
-            defaults = sorted(
-                (s for s in self.schedules if not s.jurisdiction),
-                key=lambda s: (not s.applies_to_transient, s.tier == ""),
-            )
-            for s in defaults:
-                transient = "r.transient" if s.applies_to_transient else "NOT r.transient"
-                if s.tier:
-                    add(f"r.tier = {{t}} AND {transient}", {"t": s.tier}, s.due_soon_days)
-                else:
-                    add(transient, {}, s.due_soon_days)
+            schedule_whens([s for s in self.schedules if not s.jurisdiction], "")
         fallback = default_setting.due_soon_days if default_setting is not None else 14
         params[f"{key}_else"] = fallback
         sql = f"(CASE {' '.join(whens)} ELSE %({key}_else)s END)" if whens else ""

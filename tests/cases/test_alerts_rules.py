@@ -359,3 +359,26 @@ def test_a_disabled_rule_is_skipped(case):
     result = run_sweep(ON, rule_codes=[R.REGISTRATION_OVERDUE])
     assert result.skipped == {R.REGISTRATION_OVERDUE: "disabled"}
     assert not Alert.objects.exists()
+
+
+def test_registration_window_precedence_matches_the_schedule_in_force():
+    from django.db import connection
+
+    from cases.alerts.rules import SweepSettings
+    from tests.factories_registration import kora_schedules, sorna_schedules
+
+    # given SORNA defaults (14 days), Kansas quarterly (10) and transient (7) rules,
+    # and a default alert setting of 20 days
+    sorna_schedules()
+    kora_schedules("Kansas")
+    alert_setting(R.REGISTRATION_DUE_SOON, due_soon_days=20)
+    housed = RegistrationFactory(jurisdiction="Kansas")
+    transient = RegistrationFactory(jurisdiction="Kansas", transient=True)
+    elsewhere = RegistrationFactory(jurisdiction="Prairie State", transient=True)
+    window, params = SweepSettings.load(ON).registration_window()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT r.id, {window} FROM cases_registrationrecord r", params)
+        windows = dict(cursor.fetchall())
+    # then a jurisdiction's own schedule beats the default setting, which beats the default
+    # schedule; a transient rule applies to transient registrants only
+    assert windows == {housed.pk: 10, transient.pk: 7, elsewhere.pk: 20}
