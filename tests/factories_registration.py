@@ -22,7 +22,7 @@ from cases.models import (
     TreatmentEnrollment,
     TreatmentReport,
 )
-from cases.querysets import permission_id
+from cases.querysets import _PERMISSION_IDS, permission_id
 from mou.choices import MOUStatus, TermScope
 from mou.models import MOU, DataSharingTerm, MOUParty
 from protocols.choices import RegistrationRule, Tier
@@ -203,6 +203,9 @@ def share(
 ) -> DataSharingTerm:
     """An active MOU term from the case's lead agency to `recipient`, plus the guardian grants
     the access sync would derive from it (the access topic owns sync_grants)."""
+    # A transactional test's flush recreates auth permissions with new ids; the per-process
+    # id cache of restrict() must not keep the old ones.
+    _PERMISSION_IDS.clear()
     provider = case.lead_agency
     mou = MOU.objects.create(
         title=f"MOU {provider.short_name}-{recipient.short_name}-{record_type}-{case.pk}",

@@ -7,7 +7,8 @@ For each rule, in ONE transaction and ONE statement (data-modifying CTEs):
 - resolve open alerts of the rule whose condition has cleared (not desired, and the rule's
   `holds` predicate, if any, no longer true);
 - refresh routing and text of alerts that stay open (a new officer takes over the alert);
-- queue an immediate email (outbox, same transaction) for new critical alerts.
+- queue an immediate email (outbox, same transaction) for new critical alerts: one per
+  recipient per run, however many alerts it lists.
 
 A PostgreSQL advisory lock per rule (`pg_try_advisory_xact_lock`) keeps two concurrent sweeps
 from working the same rule: the second one reports it as busy. Because each rule commits on
@@ -118,11 +119,12 @@ notified AS (
     INSERT INTO sartcm_outboxmessage
         (id, created_at, kind, payload, status, attempts, next_attempt_at, sent_at, last_error)
     SELECT gen_random_uuid(), now(), 'alert_email',
-           jsonb_build_object('staff_id', i.assignee_id, 'alert_ids', jsonb_build_array(i.id),
-                              'reason', 'raised'),
+           jsonb_build_object('staff_id', i.assignee_id,
+                              'alert_ids', jsonb_agg(i.id ORDER BY i.id), 'reason', 'raised'),
            'pending', 0, now(), NULL, ''
       FROM inserted i
      WHERE i.severity = 'critical' AND i.assignee_id IS NOT NULL
+     GROUP BY i.assignee_id
     RETURNING id
 )
 SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM existing),

@@ -92,6 +92,8 @@ def prepare(alerts: list[Alert], user: Any) -> None:
 
 # --- email -------------------------------------------------------------------------------------
 
+EMAIL_LIST_LIMIT = 50  # an email lists this many alerts; the inbox has the rest
+
 SUBJECTS = {
     "raised": "[SARTCM] New critical alert",
     "escalated": "[SARTCM] Alerts escalated to you",
@@ -109,16 +111,21 @@ def render_email(staff: StaffMember, alerts: list[Alert], reason: str) -> tuple[
         "digest": "Your open alerts:",
     }[reason]
     lines = [f"Hello {staff.full_name},", "", intro, ""]
-    for alert in alerts:
+    for alert in alerts[:EMAIL_LIST_LIMIT]:
         lines.append(
             f"- [{alert.get_severity_display()}] {AlertRuleCode(alert.rule).label}: "
             f"{alert_text(alert, user)} — due {alert.due_date:%Y-%m-%d}"
         )
+    if len(alerts) > EMAIL_LIST_LIMIT:
+        lines.append(f"… and {len(alerts) - EMAIL_LIST_LIMIT} more in your inbox.")
     inbox = settings.SITE_URL.rstrip("/") + reverse("cases:alert-inbox")
     lines += ["", f"Open your inbox: {inbox}", "", "SARTCM — restricted system; use is monitored."]
-    subject = SUBJECTS[reason]
-    if reason == "digest":
-        subject = f"{subject} ({len(alerts)})"
+    if reason == "raised" and len(alerts) > 1:
+        subject = f"[SARTCM] {len(alerts)} new critical alerts"
+    elif reason == "digest":
+        subject = f"{SUBJECTS[reason]} ({len(alerts)})"
+    else:
+        subject = SUBJECTS[reason]
     return subject, "\n".join(lines)
 
 

@@ -214,3 +214,22 @@ class TestDigestsAndEscalationEmails:
         assert email.to == [w.supervisor.user.email]
         assert email.subject == "[SARTCM] Alerts escalated to you"
         assert "STABLE-2007" in email.body
+
+
+@pytest.mark.django_db
+def test_new_critical_alerts_make_one_email_per_recipient_not_a_flood():
+    from tests.factories import AgencyFactory, CaseFactory
+    from tests.factories_registration import RegistrationFactory, staff
+
+    agency = AgencyFactory()
+    registrar = staff(agency, "registry_officer")
+    for _ in range(60):
+        RegistrationFactory(case=CaseFactory(lead_agency=agency), next_verification_due=ON)
+    run_sweep(ON + dt.timedelta(days=1), rule_codes=[R.REGISTRATION_OVERDUE])
+    (message,) = OutboxMessage.objects.filter(kind="alert_email")
+    assert len(message.payload["alert_ids"]) == 60
+    outbox.deliver_pending()
+    (email,) = mail.outbox
+    assert email.to == [registrar.user.email]
+    assert email.subject == "[SARTCM] 60 new critical alerts"
+    assert "… and 10 more in your inbox." in email.body
