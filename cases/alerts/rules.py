@@ -25,10 +25,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-
-from django.utils import timezone
 
 from agencies.choices import RecordType, Role
 from cases.choices import (
@@ -167,7 +165,6 @@ class RuleContext:
     on: date
     settings: SweepSettings
     case_ids: list[int] | None = None
-    now: datetime = field(default_factory=timezone.now)
     memo: dict[str, Any] = field(default_factory=dict)
 
     def scope(self, column: str) -> str:

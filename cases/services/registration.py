@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from agencies.choices import RecordType
 from agencies.models import Agency
@@ -56,7 +57,8 @@ REGISTRATION_RULES = (
     "verification_failed",
 )
 
-_UNSET: Any = object()
+# Marks "not given" where None is meaningful (period_years=None means life).
+UNSET: Any = object()
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -273,7 +275,7 @@ def register(
     tier: str,
     jurisdiction: str,
     start_date: date,
-    period_years: int | None = _UNSET,
+    period_years: int | None = UNSET,
     custody_days_excluded: int = 0,
     juvenile: bool = False,
     transient: bool = False,
@@ -281,7 +283,7 @@ def register(
 ) -> RegistrationRecord:
     """Open a registration: the period (15/25/life unless given) and the first due date come
     from the schedule in force; custody days are excluded from the period."""
-    on = on or date.today()
+    on = on or timezone.localdate()
     errors: dict[str, str] = {}
     if tier not in Tier.values:
         errors["tier"] = f"Choose one of {', '.join(Tier.values)}."
@@ -291,7 +293,7 @@ def register(
         errors["start_date"] = "The registration start cannot be in the future."
     if custody_days_excluded < 0:
         errors["custody_days_excluded"] = "Days in custody cannot be negative."
-    if period_years is not _UNSET and period_years is not None and period_years < 1:
+    if period_years is not UNSET and period_years is not None and period_years < 1:
         errors["period_years"] = "Give a period of at least 1 year, or leave it empty for life."
     if errors:
         raise ValidationError(errors)
@@ -309,7 +311,7 @@ def register(
             tier=tier,
             jurisdiction=jurisdiction.strip(),
             start_date=start_date,
-            period_years=schedule.period_years if period_years is _UNSET else period_years,
+            period_years=schedule.period_years if period_years is UNSET else period_years,
             custody_days_excluded=custody_days_excluded,
             juvenile=juvenile,
             transient=transient,
@@ -327,15 +329,15 @@ def update_registration(
     user: Any,
     record: RegistrationRecord,
     *,
-    tier: str = _UNSET,
-    period_years: int | None = _UNSET,
-    custody_days_excluded: int = _UNSET,
-    juvenile: bool = _UNSET,
-    transient: bool = _UNSET,
+    tier: str = UNSET,
+    period_years: int | None = UNSET,
+    custody_days_excluded: int = UNSET,
+    juvenile: bool = UNSET,
+    transient: bool = UNSET,
     on: date | None = None,
 ) -> RegistrationRecord:
     """Change tier, period, custody days or transient status; the schedule is recomputed."""
-    on = on or date.today()
+    on = on or timezone.localdate()
     changes = {
         "tier": tier,
         "period_years": period_years,
@@ -343,7 +345,7 @@ def update_registration(
         "juvenile": juvenile,
         "transient": transient,
     }
-    changes = {k: v for k, v in changes.items() if v is not _UNSET}
+    changes = {k: v for k, v in changes.items() if v is not UNSET}
     errors: dict[str, str] = {}
     if "tier" in changes and changes["tier"] not in Tier.values:
         errors["tier"] = f"Choose one of {', '.join(Tier.values)}."
@@ -383,7 +385,7 @@ def record_event(
     of the change (holidays excluded) and is late when reported after that; a periodic
     verification is due by the scheduled date. An in-person appearance (initial or periodic)
     moves the next verification date."""
-    on = on or date.today()
+    on = on or timezone.localdate()
     errors: dict[str, str] = {}
     if kind not in RegistrationEventKind.values:
         errors["kind"] = f"Choose one of {', '.join(RegistrationEventKind.values)}."
@@ -455,7 +457,7 @@ def record_verification(
     """A registry officer's address check. A failed check (not at address, vacant, refused,
     other) starts absconder review and raises an alert to the registry officer at once; a
     verified check after a failure ends the review."""
-    on = on or date.today()
+    on = on or timezone.localdate()
     errors: dict[str, str] = {}
     if result not in VerificationResult.values:
         errors["result"] = f"Choose one of {', '.join(VerificationResult.values)}."
@@ -525,7 +527,7 @@ def set_status(
 ) -> RegistrationRecord:
     """A registry officer's decision: open or close absconder review, declare the registrant
     absconded, or end the registration. 'compliant' hands the status back to the calendar."""
-    on = on or date.today()
+    on = on or timezone.localdate()
     errors: dict[str, str] = {}
     if status not in PERSON_SET_STATUSES:
         errors["status"] = f"Choose one of {', '.join(PERSON_SET_STATUSES)}."
@@ -649,7 +651,7 @@ class WorkList:
 def work_list(user: Any, on: date | None = None) -> WorkList:
     """Verifications due in the next 7 days, overdue ones, and failed address checks (the
     latest check failed, or absconder review) — among the registrations the user may see."""
-    on = on or date.today()
+    on = on or timezone.localdate()
     visible = (
         RegistrationRecord.objects.restrict(user, "view")
         .exclude(status=RegistrationStatus.ENDED)

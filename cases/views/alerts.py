@@ -128,9 +128,7 @@ class AlertAcknowledgeView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         alert = services.access_alert(request.user, pk)
         try:
-            services.acknowledge(request.user, alert)
-        except PermissionDenied:
-            raise
+            services.acknowledge(request.user, alert)  # PermissionDenied → 403
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

@@ -281,7 +281,7 @@ class RegistrationCreateView(FormPage):
 
     def perform(self, form: BootstrapForm, target: Any) -> str:
         data = form.cleaned_data
-        period: Any = svc._UNSET
+        period: Any = svc.UNSET
         if data["period"] == "life":
             period = None
         elif data["period"]:
