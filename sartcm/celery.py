@@ -31,4 +31,20 @@ app.conf.beat_schedule = {
         "task": "sartcm.security.tasks.prune_sessions",
         "schedule": crontab(minute=17),
     },
+    "alert-sweep": {
+        "task": "cases.tasks.run_alert_sweep",
+        "schedule": crontab(minute="*/15"),
+    },
+    "alert-escalation-hourly": {
+        "task": "cases.tasks.escalate_alerts",
+        "schedule": crontab(minute=7),
+    },
+    "alert-digest-daily": {
+        "task": "cases.tasks.queue_alert_digests",
+        "schedule": crontab(hour=6, minute=30),
+    },
+    "outbox-delivery": {
+        "task": "cases.tasks.deliver_outbox",
+        "schedule": crontab(minute="*"),
+    },
 }

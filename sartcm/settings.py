@@ -250,6 +250,10 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "agencies.choices.Role",
         "RegistrationRuleEnum": "protocols.choices.RegistrationRule",
         "AlertRuleCodeEnum": "protocols.choices.AlertRuleCode",
+        "RegistrationEventKindEnum": "cases.choices.RegistrationEventKind",
+        "InstrumentKindEnum": "protocols.choices.InstrumentKind",
+        "VerificationResultEnum": "cases.choices.VerificationResult",
+        "PolygraphResultEnum": "cases.choices.PolygraphResult",
     },
 }
 
