@@ -62,6 +62,7 @@ def staff_specs() -> list[StaffSpec]:
 
 def build_agencies(ctx: DemoContext, writer: Writer) -> None:
     """Agencies (each with its auth group), users, staff with supervisors, training."""
+    ctx.reseed("agencies")
     for spec in AGENCIES:
         group, _ = Group.objects.get_or_create(name=f"agency:{spec.short_name}")
         ctx.agencies[spec.short_name] = Row(
@@ -150,6 +151,7 @@ def _admin_site_access(ctx: DemoContext) -> None:
 
 
 def _build_training(ctx: DemoContext, writer: Writer, specs: list[StaffSpec]) -> None:
+    ctx.reseed("training")
     courses = {
         title: Row(
             TrainingCourse,

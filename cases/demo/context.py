@@ -53,9 +53,15 @@ class DemoContext:
     checklist_codes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
         self.fake = Faker("en_US")
-        self.fake.seed_instance(self.seed)
+        self.reseed("start")
+
+    def reseed(self, label: str) -> None:
+        """Fresh randomness for one section (or one offender): what one part draws never
+        shifts another, so growing the demo or loading new reference data adds rows
+        without rewriting the existing ones."""
+        self.rng = random.Random(f"{self.seed}:{label}")
+        self.fake.seed_instance(f"{self.seed}:{label}")
 
     # --- people -------------------------------------------------------------------------
     def staff_of(self, agency: str, role: str) -> list[str]:

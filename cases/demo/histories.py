@@ -10,9 +10,12 @@ reviews, decisions and votes, victims, case-plan goals. Alerts are left to the a
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+
+from faker import Faker
 
 from agencies.choices import Role
 from cases.choices import (
@@ -77,16 +80,30 @@ from protocols.choices import SupervisionLevel
 S = CaseStatus
 P = ReleasePlanStatus
 
-# Share of each status; every status appears at least MINIMUM times.
-STATUS_SHARES: tuple[tuple[str, float], ...] = (
-    (S.SUPERVISED, 0.55),
-    (S.INCARCERATED, 0.11),
-    (S.PRE_RELEASE, 0.14),
-    (S.DISCHARGED, 0.09),
-    (S.ABSCONDED, 0.06),
-    (S.DECEASED, 0.05),
+# Statuses repeat in this pattern of 20: 11 supervised, 3 pre-release, 2 incarcerated,
+# 2 discharged, 1 absconded, 1 deceased.
+STATUS_CYCLE: tuple[str, ...] = (
+    S.SUPERVISED,
+    S.PRE_RELEASE,
+    S.SUPERVISED,
+    S.INCARCERATED,
+    S.SUPERVISED,
+    S.DISCHARGED,
+    S.SUPERVISED,
+    S.PRE_RELEASE,
+    S.ABSCONDED,
+    S.SUPERVISED,
+    S.SUPERVISED,
+    S.INCARCERATED,
+    S.SUPERVISED,
+    S.DECEASED,
+    S.PRE_RELEASE,
+    S.SUPERVISED,
+    S.DISCHARGED,
+    S.SUPERVISED,
+    S.SUPERVISED,
+    S.SUPERVISED,
 )
-MINIMUM = {S.PRE_RELEASE: 8, S.SUPERVISED: 8}
 # Pre-release plans cycle through these so every plan status exists.
 PRE_RELEASE_PLANS = (
     P.DRAFT,
@@ -211,8 +228,6 @@ class CaseBuilder:
     def __init__(self, ctx: DemoContext, count: int) -> None:
         self.ctx = ctx
         self.count = count
-        self.rng = ctx.rng
-        self.fake = ctx.fake
         self.rows: dict[type, list[Row]] = defaultdict(list)
         self.stories: list[Story] = []
         self._plan_cycle = 0
@@ -224,6 +239,14 @@ class CaseBuilder:
         self.advocates = ctx.staff_of("HVS", Role.VICTIM_ADVOCATE)
 
     # --- helpers ------------------------------------------------------------------------
+    @property
+    def rng(self) -> random.Random:
+        return self.ctx.rng  # reseeded per offender
+
+    @property
+    def fake(self) -> Faker:
+        return self.ctx.fake
+
     def add(self, model: type, values: dict, **refs: Row | None) -> Row:
         row = Row(model, values, {name: ref for name, ref in refs.items() if ref is not None})
         # A None reference means "no row" (nullable foreign key).
@@ -248,14 +271,9 @@ class CaseBuilder:
         return SupervisionLevel.LOW
 
     def statuses(self) -> list[str]:
-        counts = {
-            status: max(MINIMUM.get(status, 2), round(self.count * share))
-            for status, share in STATUS_SHARES
-        }
-        counts[S.SUPERVISED] += self.count - sum(counts.values())
-        plan = [status for status, n in counts.items() for _ in range(max(n, 0))]
-        self.rng.shuffle(plan)
-        return plan
+        """Statuses in a fixed repeating pattern: every status within the first 20
+        offenders, and offender n's status never depends on how many are loaded."""
+        return [STATUS_CYCLE[index % len(STATUS_CYCLE)] for index in range(self.count)]
 
     # --- the life course ----------------------------------------------------------------
     def story(self, index: int, status: str) -> Story:
@@ -283,7 +301,7 @@ class CaseBuilder:
         elif status == S.SUPERVISED:
             story.level = self.level()
             story.probation = rng.random() < 0.1
-            story.brand_new = index % 53 == 7  # a few just released: first contacts due
+            story.brand_new = index % 50 == 2  # a few just released: first contacts due
             story.behind = not story.brand_new and rng.random() < 0.16
             start = days(rng.randint(4, 6) if story.brand_new else rng.randint(60, 1600))
             if story.probation:
@@ -315,6 +333,8 @@ class CaseBuilder:
     # --- build --------------------------------------------------------------------------
     def build(self) -> dict[type, list[Row]]:
         for index, status in enumerate(self.statuses()):
+            self.ctx.reseed(f"offender:{index}")
+            self.aux = random.Random(f"{self.ctx.seed}:reference:{index}")
             story = self.story(index, status)
             self.stories.append(story)
             offender = self.offender(story)
@@ -435,7 +455,7 @@ class CaseBuilder:
         story.case = self.add(
             Case,
             {
-                "case_number": f"{DEMO_CASE_PREFIX}{story.convicted.year}-{story.index + 1:04d}",
+                "case_number": f"{DEMO_CASE_PREFIX}{story.index + 1:05d}",
                 "status": story.status,
                 "jurisdiction": STATE,
                 "expected_release_date": story.expected_release or story.release,
@@ -1159,9 +1179,11 @@ class CaseBuilder:
             return []
         victim = [c for c in conditions if c.protects_victim]
         other = [c for c in conditions if not c.protects_victim]
-        chosen = self.rng.sample(other, min(count, len(other)))
+        # Reference data may arrive later (load_standards): draw from a separate generator so
+        # its arrival adds conditions without reshuffling everything else.
+        chosen = self.aux.sample(other, min(count, len(other)))
         if story.victims and victim:
-            chosen.append(self.rng.choice(victim))
+            chosen.append(self.aux.choice(victim))
         return chosen
 
     def conditions(self, story: Story) -> None:

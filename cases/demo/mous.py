@@ -199,6 +199,7 @@ def _dates(ctx: DemoContext, status: str) -> tuple[date, date | None]:
 
 def build_mous(ctx: DemoContext, writer: Writer) -> None:
     """MOUs with parties and their signatories, signatures and current-version terms."""
+    ctx.reseed("mous")
     signatory = {
         agency: next(
             username

@@ -65,6 +65,20 @@ def test_second_run_changes_nothing() -> None:
     assert MOU.objects.values("title").distinct().count() == MOU.objects.count() == 8
 
 
+def test_growing_the_demo_adds_offenders_without_rewriting_the_others() -> None:
+    # given a small demo
+    load_demo(offenders=20)
+    first_cases = set(Case.objects.values_list("case_number", "offender__last_name", "status"))
+    # when it is loaded again with more offenders
+    result = load_demo(offenders=30)
+    # then the first twenty are untouched and ten more were added
+    assert dict(result.stats.updated) == {}
+    assert result.stats.created["cases.Case"] == 10
+    assert first_cases <= set(
+        Case.objects.values_list("case_number", "offender__last_name", "status")
+    )
+
+
 def test_the_management_command_is_idempotent_too(capsys: pytest.CaptureFixture) -> None:
     # given the command ran once
     call_command("load_demo", "--offenders", "20", verbosity=0)
