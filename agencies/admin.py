@@ -36,7 +36,11 @@ class StaffInline(RestrictedTabularInline):
     model = StaffMember
     fk_name = "agency"
     fields = ("user", "roles", "title", "phone", "is_signatory", "active", "supervisor")
-    raw_id_fields = ("user", "supervisor")
+    readonly_fields = ("user", "supervisor")
+    inline_select_related = ("user", "supervisor__user")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # new staff are added on the staff page (they need a user first)
 
 
 class RequirementInline(RestrictedTabularInline):
@@ -95,7 +99,8 @@ class TrainingRecordInline(RestrictedTabularInline):
     model = TrainingRecord
     fk_name = "staff"
     fields = ("course", "completed_on", "expires_on", "evidence_note", "recorded_by")
-    raw_id_fields = ("recorded_by",)
+    readonly_fields = ("recorded_by",)
+    inline_select_related = ("course", "recorded_by__user")
     open_choices = ("course",)
 
 

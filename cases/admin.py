@@ -59,7 +59,7 @@ class CaseRecordAdmin(RestrictedModelAdmin):
 
     search_fields = CASE_SEARCH
     autocomplete_fields = ("case",)
-    list_select_related = ("case",)
+    list_select_related = ("case__offender",)
     open_choices = REFERENCE
 
 
@@ -137,6 +137,7 @@ class ConvictionAdmin(RestrictedModelAdmin):
 # --- the case and its team --------------------------------------------------------------
 class AssignmentInline(ChildInline):
     model = CaseAssignment
+    inline_select_related = ("agency", "staff__user")
     exclude = ()
     fields = ("agency", "staff", "role", "start_date", "end_date")
     autocomplete_fields = ("agency", "staff")
@@ -195,14 +196,14 @@ class CaseAdmin(RestrictedModelAdmin):
 class CaseAssignmentAdmin(CaseRecordAdmin):
     list_display = ("case", "agency", "staff", "role", "start_date", "end_date")
     list_filter = ("role", ("agency", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("case", "agency", "staff__user")
+    list_select_related = ("case__offender", "agency", "staff__user")
     autocomplete_fields = ("case", "agency", "staff")
 
 
 @admin.register(CaseCondition)
 class CaseConditionAdmin(CaseRecordAdmin):
     list_display = ("case", "condition", "start_date", "end_date")
-    list_select_related = ("case", "condition")
+    list_select_related = ("case__offender", "condition")
 
 
 @admin.register(CaseGroupObjectPermission)
@@ -210,7 +211,7 @@ class CaseGrantAdmin(ReadOnlyAdminMixin, RestrictedModelAdmin):
     """Grants are derived state (cases.access.sync_grants): read-only, for explaining access."""
 
     list_display = ("content_object", "group", "permission")
-    list_select_related = ("content_object", "group", "permission")
+    list_select_related = ("content_object__offender", "group", "permission")
     list_filter = ("permission__codename",)
     search_fields = ("content_object__case_number", "group__name")
 
@@ -235,7 +236,8 @@ class RiskAssessmentAdmin(CaseRecordAdmin):
         "next_due",
     )
     list_filter = ("instrument", "status", "final_level")
-    list_select_related = ("case", "instrument")
+    list_select_related = ("case__offender", "instrument")
+    autocomplete_fields = ("override_by",)
     date_hierarchy = "assessed_on"
     readonly_fields = (
         "case",
@@ -257,6 +259,7 @@ class RiskAssessmentAdmin(CaseRecordAdmin):
 @admin.register(SupervisionLevelChange)
 class SupervisionLevelChangeAdmin(ReadOnlyAdminMixin, CaseRecordAdmin):
     list_display = ("case", "from_level", "to_level", "changed_at", "changed_by", "reason")
+    list_select_related = ("case__offender", "changed_by__user")
     list_filter = ("to_level",)
     date_hierarchy = "changed_at"
 
@@ -264,14 +267,15 @@ class SupervisionLevelChangeAdmin(ReadOnlyAdminMixin, CaseRecordAdmin):
 class ProgressNoteInline(ChildInline):
     model = ProgressNote
     fields = ("written_on", "author", "note")
-    raw_id_fields = ("author",)
+    readonly_fields = ("author",)
+    inline_select_related = ("author__user",)
 
 
 @admin.register(CasePlanGoal)
 class CasePlanGoalAdmin(CaseRecordAdmin):
     list_display = ("case", "need", "goal", "responsible_agency", "target_date", "status")
     list_filter = ("status", "need")
-    list_select_related = ("case", "responsible_agency")
+    list_select_related = ("case__offender", "responsible_agency")
     autocomplete_fields = ("case", "responsible_agency", "responsible_staff")
     raw_id_fields = ("source_assessment",)
     inlines = (ProgressNoteInline,)
@@ -280,6 +284,7 @@ class CasePlanGoalAdmin(CaseRecordAdmin):
 @admin.register(ProgressNote)
 class ProgressNoteAdmin(CaseRecordAdmin):
     list_display = ("case", "goal", "written_on", "author")
+    list_select_related = ("case__offender", "goal", "author__user")
     date_hierarchy = "written_on"
     raw_id_fields = ("goal", "author")
 
@@ -289,8 +294,9 @@ class ProgressNoteAdmin(CaseRecordAdmin):
 class SupervisionContactAdmin(CaseRecordAdmin):
     list_display = ("case", "contact_at", "contact_type", "face_to_face", "outcome", "officer")
     list_filter = ("contact_type", "outcome", "face_to_face")
-    list_select_related = ("case", "officer__user")
-    date_hierarchy = "contact_at"
+    list_select_related = ("case__offender", "officer__user")
+    # Millions of rows: newest recorded first uses the primary key (no sort, no date scan).
+    ordering = ("-id",)
     autocomplete_fields = ("case", "officer")
     readonly_fields = ("created_at", "updated_at")
 
@@ -314,7 +320,8 @@ class TreatmentReportInline(ChildInline):
         "concerns",
         "author",
     )
-    raw_id_fields = ("author",)
+    readonly_fields = ("author",)
+    inline_select_related = ("author__user",)
 
 
 @admin.register(TreatmentEnrollment)
@@ -328,7 +335,7 @@ class TreatmentEnrollmentAdmin(CaseRecordAdmin):
         "discharge_status",
     )
     list_filter = ("discharge_status", ("provider", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("case", "provider")
+    list_select_related = ("case__offender", "provider")
     autocomplete_fields = ("case", "provider")
     inlines = (TreatmentReportInline,)
 
@@ -345,7 +352,7 @@ class TreatmentReportAdmin(CaseRecordAdmin):
         "progress",
     )
     list_filter = ("participation", "progress")
-    list_select_related = ("case", "enrollment__provider")
+    list_select_related = ("case__offender", "enrollment__provider")
     date_hierarchy = "month"
     raw_id_fields = ("enrollment", "author")
 
@@ -386,7 +393,7 @@ class ReleasePlanAdmin(CaseRecordAdmin):
         "planner",
     )
     list_filter = ("status", "housing_status", "residence_approved", "pre_registered")
-    list_select_related = ("case", "planner__user")
+    list_select_related = ("case__offender", "planner__user")
     date_hierarchy = "release_date"
     autocomplete_fields = (
         "case",
@@ -447,6 +454,7 @@ class ReleasePlanAdmin(CaseRecordAdmin):
 @admin.register(HouseholdMember)
 class HouseholdMemberAdmin(CaseRecordAdmin):
     list_display = ("name", "relationship", "age", "is_minor", "plan")
+    list_select_related = ("plan__case",)
     list_filter = ("is_minor",)
     raw_id_fields = ("plan",)
 
@@ -454,7 +462,7 @@ class HouseholdMemberAdmin(CaseRecordAdmin):
 @admin.register(PlanCondition)
 class PlanConditionAdmin(CaseRecordAdmin):
     list_display = ("plan", "condition")
-    list_select_related = ("plan__case", "condition")
+    list_select_related = ("plan__case__offender", "case__offender", "condition")
     raw_id_fields = ("plan",)
 
 
@@ -469,12 +477,13 @@ class VictimAdmin(CaseRecordAdmin):
         "advocate_agency",
     )
     list_filter = ("no_contact", "notify", "notification_channel")
-    list_select_related = ("case", "advocate_agency")
+    list_select_related = ("case__offender", "advocate_agency")
     autocomplete_fields = ("case", "advocate_agency")
 
 
 class DecisionInline(ChildInline):
     model = BoardDecision
+    inline_select_related = ("recorded_by__user",)
     fields = ("decision", "decided_on", "conditions", "rationale", "recorded_by")
     readonly_fields = fields
     can_delete = False
@@ -486,7 +495,7 @@ class DecisionInline(ChildInline):
 @admin.register(BoardReview)
 class BoardReviewAdmin(CaseRecordAdmin):
     list_display = ("case", "plan", "board", "referred_at", "hearing_date")
-    list_select_related = ("case", "plan", "board")
+    list_select_related = ("case__offender", "plan__case", "board")
     date_hierarchy = "hearing_date"
     autocomplete_fields = ("case", "board")
     raw_id_fields = ("plan",)
@@ -495,6 +504,7 @@ class BoardReviewAdmin(CaseRecordAdmin):
 
 class VoteInline(ChildInline):
     model = BoardVote
+    inline_select_related = ("member__user",)
     fields = ("member", "vote", "comment")
     autocomplete_fields = ("member",)
 
@@ -504,6 +514,7 @@ class BoardDecisionAdmin(CaseRecordAdmin):
     """Decisions are immutable: a later decision supersedes one (add, never change)."""
 
     list_display = ("case", "decision", "decided_on", "recorded_by", "supersedes")
+    list_select_related = ("case__offender", "recorded_by__user", "supersedes")
     list_filter = ("decision",)
     date_hierarchy = "decided_on"
     raw_id_fields = ("review", "supersedes", "recorded_by")
@@ -518,6 +529,7 @@ class BoardDecisionAdmin(CaseRecordAdmin):
 @admin.register(BoardVote)
 class BoardVoteAdmin(CaseRecordAdmin):
     list_display = ("case", "decision", "member", "vote")
+    list_select_related = ("case__offender", "decision", "member__user")
     list_filter = ("vote",)
     raw_id_fields = ("decision",)
     autocomplete_fields = ("case", "member")
@@ -527,13 +539,15 @@ class BoardVoteAdmin(CaseRecordAdmin):
 class RegistrationEventInline(ChildInline):
     model = RegistrationEvent
     fields = ("kind", "changed_on", "reported_on", "due_by", "late", "details", "recorded_by")
-    raw_id_fields = ("recorded_by",)
+    readonly_fields = ("recorded_by",)
+    inline_select_related = ("recorded_by__user",)
 
 
 class VerificationInline(ChildInline):
     model = AddressVerification
     fields = ("verified_on", "address", "result", "officer", "notes")
-    raw_id_fields = ("officer",)
+    readonly_fields = ("officer",)
+    inline_select_related = ("officer__user",)
 
 
 @admin.register(RegistrationRecord)
@@ -554,7 +568,7 @@ class RegistrationRecordAdmin(CaseRecordAdmin):
         "transient",
         ("registering_agency", admin.RelatedOnlyFieldListFilter),
     )
-    list_select_related = ("case", "registering_agency")
+    list_select_related = ("case__offender", "registering_agency")
     date_hierarchy = "next_verification_due"
     autocomplete_fields = ("case", "registering_agency")
     inlines = (RegistrationEventInline, VerificationInline)
@@ -565,12 +579,14 @@ class RegistrationEventAdmin(CaseRecordAdmin):
     list_display = ("case", "kind", "changed_on", "reported_on", "due_by", "late")
     list_filter = ("kind", "late")
     date_hierarchy = "reported_on"
+    ordering = ("-id",)  # hundreds of thousands of rows: no sort
     raw_id_fields = ("registration", "recorded_by")
 
 
 @admin.register(AddressVerification)
 class AddressVerificationAdmin(CaseRecordAdmin):
     list_display = ("case", "verified_on", "address", "result", "officer")
+    list_select_related = ("case__offender", "officer__user")
     list_filter = ("result",)
     date_hierarchy = "verified_on"
     raw_id_fields = ("registration", "officer")
@@ -583,7 +599,7 @@ class AlertAdmin(CaseRecordAdmin):
 
     list_display = ("rule", "case", "agency", "due_date", "severity", "status", "assignee")
     list_filter = ("rule", "severity", "status")
-    list_select_related = ("case", "agency", "assignee__user")
+    list_select_related = ("case__offender", "agency", "assignee__user")
     search_fields = (*CASE_SEARCH, "message", "subject_key")
     date_hierarchy = "due_date"
     autocomplete_fields = ("assignee",)

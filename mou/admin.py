@@ -23,6 +23,7 @@ def through_mou(request: HttpRequest, queryset: QuerySet, action: str) -> QueryS
 
 class PartyInline(RestrictedTabularInline):
     model = MOUParty
+    inline_select_related = ("agency", "signatory__user")
     fields = ("agency", "signatory")
     raw_id_fields = ("signatory",)
 
@@ -32,6 +33,7 @@ class PartyInline(RestrictedTabularInline):
 
 class SignatureInline(RestrictedTabularInline):
     model = Signature
+    inline_select_related = ("agency", "signed_by__user")
     fields = ("agency", "signed_by", "terms_version", "signed_at")
     readonly_fields = fields
     can_delete = False
@@ -45,6 +47,7 @@ class SignatureInline(RestrictedTabularInline):
 
 class TermInline(RestrictedTabularInline):
     model = DataSharingTerm
+    inline_select_related = ("provider", "recipient")
     fields = (
         "provider",
         "recipient",

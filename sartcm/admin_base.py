@@ -22,8 +22,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteMixin
 from django.db import models
 from django.db.models import QuerySet
+from django.forms import Select
 from django.http import Http404, HttpRequest, HttpResponse
 
 from sartcm import audit
@@ -125,10 +127,35 @@ class RestrictedInline(RestrictedAdminMixin):
 
     extra = 0
     show_change_link = True
+    inline_select_related: tuple[str, ...] = ()  # what each row's __str__ / read-only fields need
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        return (
+            queryset.select_related(*self.inline_select_related)
+            if self.inline_select_related
+            else queryset
+        )
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         setattr(request, ACTION_ATTR, "change" if obj is not None else "add")
         return super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        # Every inline row would otherwise re-run the (restricted) choices query: evaluate it
+        # once per request. Validation still goes through the field's restricted queryset.
+        widget = getattr(formfield, "widget", None)
+        widget = getattr(widget, "widget", widget)  # inside a RelatedFieldWidgetWrapper
+        if isinstance(widget, Select) and not isinstance(widget, AutocompleteMixin):
+            cache = request.__dict__.setdefault("_sartcm_inline_choices", {})
+            key = (self.model, db_field.name)
+            if key not in cache:
+                cache[key] = list(formfield.choices)
+            formfield.choices = cache[key]
+        return formfield
 
 
 class RestrictedTabularInline(RestrictedInline, admin.TabularInline):
