@@ -46,7 +46,7 @@ DEMO_USERS: list[tuple[str, str, list[str], str]] = [
         "nomou.user",
         "WHA",
         ["case_manager"],
-        "Case manager at an agency with no MOU (sees no cases)",
+        "Housing case manager at an agency whose only MOU has expired (sees no cases)",
     ),
 ]
 
