@@ -8,3 +8,6 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from cases import signals  # noqa: F401 - connects MOU/term change receivers
+        from cases import sync as incremental_sync
+
+        incremental_sync.connect()  # nested children move their parent's updated_at (incremental sync)

@@ -8,4 +8,7 @@ class SartcmConfig(AppConfig):
     verbose_name = "SARTCM framework"
 
     def ready(self) -> None:
+        from sartcm import tombstones
         from sartcm.api import schema  # noqa: F401 - registers OpenAPI extensions
+
+        tombstones.connect()  # deletions of case data leave tombstones for incremental sync

@@ -56,6 +56,8 @@ class Alert(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True)
 
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = AlertQuerySet.as_manager()
 
     class Meta:

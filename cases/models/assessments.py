@@ -48,6 +48,8 @@ class RiskAssessment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
@@ -98,6 +100,8 @@ class SupervisionLevelChange(models.Model):
     changed_by = models.ForeignKey(
         StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseRecordQuerySet.as_manager()
 
@@ -157,6 +161,8 @@ class ProgressNote(models.Model):
     written_on = models.DateField()
     author = models.ForeignKey(StaffMember, null=True, on_delete=models.SET_NULL, related_name="+")
     note = models.TextField()
+
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseRecordQuerySet.as_manager()
 

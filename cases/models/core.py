@@ -125,6 +125,8 @@ class CaseAssignment(models.Model):
     start_date = models.DateField(default=date.today)
     end_date = models.DateField(null=True, blank=True)
 
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
@@ -164,6 +166,8 @@ class CaseCondition(models.Model):
     details = models.TextField(blank=True)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseRecordQuerySet.as_manager()
 

@@ -88,6 +88,8 @@ class OffenderAlias(models.Model):
     first_name = models.CharField(max_length=80, blank=True)
     last_name = models.CharField(max_length=80)
 
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = OffenderRecordQuerySet.as_manager()
 
     class Meta:
@@ -124,6 +126,8 @@ class Conviction(models.Model):
     is_index = models.BooleanField(
         default=False, help_text="The index offense of the current case."
     )
+
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = OffenderRecordQuerySet.as_manager()
 

@@ -94,6 +94,8 @@ class RegistrationEvent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
@@ -129,6 +131,8 @@ class AddressVerification(models.Model):
     result = models.CharField(max_length=16, choices=VerificationResult.choices)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseRecordQuerySet.as_manager()
 

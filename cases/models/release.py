@@ -115,6 +115,8 @@ class HouseholdMember(models.Model):
     age = models.PositiveSmallIntegerField(null=True, blank=True)
     is_minor = models.BooleanField(default=False)
 
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
@@ -139,6 +141,8 @@ class PlanCondition(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
     condition = models.ForeignKey(SpecialCondition, on_delete=models.PROTECT, related_name="+")
     details = models.TextField(blank=True, help_text="e.g. curfew hours, exclusion zone.")
+
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseRecordQuerySet.as_manager()
 
@@ -175,6 +179,8 @@ class Victim(models.Model):
         Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = CaseRecordQuerySet.as_manager()
 
     def __str__(self) -> str:
@@ -193,6 +199,8 @@ class BoardReview(models.Model):
     hearing_date = models.DateTimeField(null=True, blank=True)
     hearing_location = models.CharField(max_length=200, blank=True)
     public_comment = models.TextField(blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseRecordQuerySet.as_manager()
 
@@ -218,6 +226,8 @@ class BoardDecision(models.Model):
         StaffMember, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseRecordQuerySet.as_manager()
 
@@ -245,6 +255,8 @@ class BoardVote(models.Model):
     member = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
     vote = models.CharField(max_length=24, choices=Vote.choices)
     comment = models.TextField(blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseRecordQuerySet.as_manager()
 

@@ -66,6 +66,8 @@ class Residence(models.Model):
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
 
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:

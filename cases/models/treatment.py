@@ -29,6 +29,8 @@ class TreatmentEnrollment(models.Model):
     )
     discharged_on = models.DateField(null=True, blank=True)
 
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
@@ -78,6 +80,8 @@ class TreatmentReport(models.Model):
     author = models.ForeignKey(StaffMember, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
@@ -117,6 +121,8 @@ class PolygraphExam(models.Model):
     disclosures = models.TextField(blank=True)
     flagged = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseRecordQuerySet.as_manager()
 
