@@ -26,24 +26,27 @@ _AGENCIES_ATTR = "_sartcm_tombstone_agencies"
 _CACHE_ATTR = "_sartcm_tombstone_cache"
 
 
-def agencies_with_view(case_ids: Iterable[int], record_type: str) -> dict[int, set[int]]:
-    """case id -> agency ids that may view `record_type` on it (lead + view grants). Two queries."""
+def agencies_with_view(
+    case_ids: Iterable[int], record_type: str, leads: dict[int, int] | None = None
+) -> dict[int, set[int]]:
+    """case id -> agency ids that may view `record_type` on it: the lead agency plus the
+    agencies whose group holds the view grant. `leads` (case id -> lead agency id) saves the
+    query for leads already known."""
     from agencies.choices import permission_codename
-    from agencies.models import Agency
     from cases.models import Case, CaseGroupObjectPermission
 
     ids = sorted(set(case_ids))
-    result: dict[int, set[int]] = {
-        pk: {lead}
-        for pk, lead in Case.objects.filter(pk__in=ids).values_list("pk", "lead_agency_id")
-    }
-    agency_of_group = dict(Agency.objects.values_list("group_id", "pk"))
-    for case_id, group_id in CaseGroupObjectPermission.objects.filter(
+    known = leads if leads is not None else {}
+    missing = [pk for pk in ids if pk not in known]
+    if missing:
+        known.update(Case.objects.filter(pk__in=missing).values_list("pk", "lead_agency_id"))
+    result: dict[int, set[int]] = {pk: {known[pk]} for pk in ids if pk in known}
+    for case_id, agency_id in CaseGroupObjectPermission.objects.filter(
         content_object_id__in=ids,
         permission__codename=permission_codename("view", record_type),
-    ).values_list("content_object_id", "group_id"):
-        if group_id in agency_of_group:
-            result.setdefault(case_id, set()).add(agency_of_group[group_id])
+        group__agency__isnull=False,
+    ).values_list("content_object_id", "group__agency__id"):
+        result.setdefault(case_id, set()).add(agency_id)
     return result
 
 
@@ -67,8 +70,8 @@ def _case_ids_of(instance: Any) -> list[int]:
 def _note_standing(sender: Any, instance: Any, origin: Any = None, **kwargs: Any) -> None:
     """pre_delete: remember who had standing, before the cascade removes grants and cases.
 
-    Memoised per delete operation (on `origin`) so deleting a case with many records costs a
-    couple of queries per record type, not per record.
+    Memoised per delete operation (on `origin`) so deleting a case with many records costs one
+    query per record type (plus one for the case's lead agency), not per record.
     """
     record_type = str(sender.RECORD_TYPE)
     holder = origin if origin is not None else instance
@@ -83,7 +86,7 @@ def _note_standing(sender: Any, instance: Any, origin: Any = None, **kwargs: Any
     case_ids = _case_ids_of(instance)
     missing = [cid for cid in case_ids if (cid, record_type) not in cache]
     if missing:
-        found = agencies_with_view(missing, record_type)
+        found = agencies_with_view(missing, record_type, leads=cache.setdefault("leads", {}))
         for cid in missing:
             cache[(cid, record_type)] = found.get(cid, set())
     agencies: set[int] = set()

@@ -44,7 +44,7 @@ from cases.models import (
     TreatmentEnrollment,
     TreatmentReport,
 )
-from cases.services.contacts import log_contact, update_contact
+from cases.services.contacts import delete_contact, log_contact, update_contact
 from cases.services.treatment import (
     add_treatment_report,
     discharge_from_treatment,
@@ -382,13 +382,18 @@ class CaseRecordViewSet(RestrictedViewSet):
 
 
 class SupervisionContactViewSet(CaseRecordViewSet):
-    """Supervision contacts (filter `?case=`). POST logs a contact; PATCH corrects one."""
+    """Supervision contacts (filter `?case=`). POST logs a contact; PATCH corrects one; DELETE
+    (lead agency only) removes one logged in error."""
 
     queryset = SupervisionContact.objects.all()
     serializer_class = SupervisionContactSerializer
     filterset_class = filterset_for(SupervisionContact)
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     select = ("case", "officer__user")
+
+    def perform_destroy(self, instance: SupervisionContact) -> None:
+        """DELETE: lead agency only (403 for a partner who can see it), audited."""
+        delete_contact(instance, self.request.user)
 
 
 class TreatmentEnrollmentViewSet(CaseRecordViewSet):

@@ -36,8 +36,11 @@ def resource_for_model() -> dict[str, str]:
     mapping: dict[str, str] = {}
     for prefix, viewset, _basename in router.registry:
         queryset = getattr(viewset, "queryset", None)
-        if queryset is not None and queryset.model is not None:
-            mapping.setdefault(queryset.model._meta.label_lower, prefix)
+        serializer = getattr(viewset, "serializer_class", None)
+        model = getattr(getattr(serializer, "Meta", None), "model", None)
+        # Only collections that render the model itself (not, e.g., computed compliance).
+        if queryset is not None and model is not None and queryset.model is model:
+            mapping.setdefault(model._meta.label_lower, prefix)
     return mapping
 
 
@@ -46,7 +49,8 @@ class TombstoneSerializer(serializers.ModelSerializer):
     (`revoked`)."""
 
     resource = serializers.SerializerMethodField(
-        help_text="The /api/v1/ collection the object was listed in (null if none)."
+        help_text="The /api/v1/ collection the deleted object was listed in (null if none, "
+        "and for revocations)."
     )
     reason = serializers.ChoiceField(choices=TombstoneReason.choices)
     record_type = serializers.ChoiceField(choices=RecordType.choices)
@@ -65,6 +69,8 @@ class TombstoneSerializer(serializers.ModelSerializer):
         ]
 
     def get_resource(self, obj: SyncTombstone) -> str | None:
+        if obj.reason == TombstoneReason.REVOKED:
+            return None  # not one object: every `record_type` record of the case
         mapping = self.context.setdefault("resources", resource_for_model())
         return mapping.get(obj.object_type)
 
