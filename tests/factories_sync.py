@@ -7,6 +7,7 @@ account of `agency`, carrying every scope its roles allow (what an agency system
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 import factory
@@ -44,11 +45,15 @@ def all_scopes_for(roles: list[str]) -> list[str]:
     return scopes
 
 
+_SERIAL = itertools.count(1)
+
+
 def service_key(agency: Any, *roles: str, scopes: list[str] | None = None) -> tuple[Any, str]:
     """(service-account user, full API key) for `agency`."""
     role_list = list(roles) or [Role.CASE_MANAGER]
     admin = StaffFactory(agency=agency, roles=[Role.AGENCY_ADMIN]).user
-    user = create_service_account(admin, f"System {agency.pk} {'-'.join(role_list)}", role_list)
+    name = f"System {next(_SERIAL)} {'-'.join(role_list)}"
+    user = create_service_account(admin, name, role_list)
     _, full = issue_key(admin, user, "sync", scopes or all_scopes_for(role_list))
     return user, full
 

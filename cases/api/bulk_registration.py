@@ -125,7 +125,11 @@ def registration_event_importer(request: Any) -> BulkImporter:
             errors["changed_on"] = ["The change cannot be in the future."]
         if "reported_on" not in errors and reported_on > now:
             errors["reported_on"] = ["The report date cannot be in the future."]
-        if changed_on and "reported_on" not in errors and reported_on < changed_on:
+        if (
+            changed_on
+            and not {"changed_on", "reported_on"} & set(errors)
+            and reported_on < changed_on
+        ):
             errors["reported_on"] = ["The report date must be on or after the date of the change."]
         details = row.get("details") or ""
         if not isinstance(details, str):
