@@ -19,7 +19,12 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.dateparse import parse_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -29,6 +34,7 @@ from agencies.choices import RecordType
 from agencies.models import Agency
 from agencies.querysets import staff_of
 from cases.access import ALL_FIELDS, AllFields, allowed_fields, prefetch_assignments
+from cases.api import examples
 from cases.choices import Rating
 from cases.compliance import (
     ComplianceStatus,
@@ -381,6 +387,7 @@ class CaseRecordViewSet(RestrictedViewSet):
         return page
 
 
+@extend_schema_view(**examples.CONTACTS)
 class SupervisionContactViewSet(CaseRecordViewSet):
     """Supervision contacts (filter `?case=`). POST logs a contact; PATCH corrects one; DELETE
     (lead agency only) removes one logged in error."""
@@ -396,6 +403,7 @@ class SupervisionContactViewSet(CaseRecordViewSet):
         delete_contact(instance, self.request.user)
 
 
+@extend_schema_view(**examples.TREATMENT_ENROLLMENTS)
 class TreatmentEnrollmentViewSet(CaseRecordViewSet):
     """Treatment enrollments with their monthly reports. PATCH records the discharge."""
 
@@ -410,6 +418,7 @@ class TreatmentEnrollmentViewSet(CaseRecordViewSet):
         return super().get_queryset().prefetch_related(Prefetch("reports", queryset=reports))
 
 
+@extend_schema_view(**examples.TREATMENT_REPORTS)
 class TreatmentReportViewSet(CaseRecordViewSet):
     """Monthly progress reports. A treatment provider POSTs under its MOU term (`add`)."""
 
@@ -424,6 +433,7 @@ class TreatmentReportViewSet(CaseRecordViewSet):
         return TreatmentEnrollment.objects.restrict(self.request.user, "add")
 
 
+@extend_schema_view(**examples.POLYGRAPH_EXAMS)
 class PolygraphExamViewSet(CaseRecordViewSet):
     """Polygraph exams, visible only where terms share record type polygraph."""
 
@@ -461,6 +471,7 @@ ON_PARAMETER = OpenApiParameter(
 )
 
 
+@extend_schema_view(**examples.CASE_COMPLIANCE)
 class CaseComplianceViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
