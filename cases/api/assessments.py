@@ -61,7 +61,9 @@ class StrictWriteMixin:
     def to_internal_value(self, data: Any) -> Any:
         fields = self.fields  # type: ignore[attr-defined]
         writable = {name for name, field in fields.items() if not field.read_only}
-        refused = sorted(str(k) for k in data if k not in writable)
+        # A non-object body falls through to DRF's "expected a dictionary" 400.
+        keys = data if isinstance(data, dict) else ()
+        refused = sorted(str(k) for k in keys if k not in writable)
         if refused:
             raise ValidationError({k: [refusal(k, self.computed_fields)] for k in refused})
         return super().to_internal_value(data)  # type: ignore[misc]

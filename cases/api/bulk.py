@@ -144,6 +144,8 @@ class BulkContactViewSet(BulkImportViewSet):
     """Bulk import of supervision contacts: every row validated as a single contact would be;
     all saved in one transaction, or none and every failing row reported."""
 
+    serializer_class = ContactRowSerializer  # the row shape (OPTIONS, docs)
+
     def get_importer(self) -> BulkImporter:
         return contact_importer(self.request)
 

@@ -59,7 +59,10 @@ def _date(row: dict[str, Any], name: str, errors: dict[str, list[str]]) -> date 
     raw = row.get(name)
     if raw in (None, ""):
         return None
-    value = parse_date(raw) if isinstance(raw, str) else None
+    try:
+        value = parse_date(raw) if isinstance(raw, str) else None
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+        value = None
     if value is None:
         errors[name] = ["Enter a date as YYYY-MM-DD."]
     return value
@@ -194,6 +197,8 @@ EVENT_CSV = (
 
 class BulkRegistrationEventViewSet(BulkImportViewSet):
     """Bulk import of registration events (late when reported after the window)."""
+
+    serializer_class = RegistrationEventRowSerializer  # the row shape (OPTIONS, docs)
 
     def get_importer(self) -> BulkImporter:
         return registration_event_importer(self.request)

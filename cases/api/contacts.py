@@ -363,7 +363,8 @@ class CaseRecordViewSet(RestrictedViewSet):
         return Case.objects.restrict_record(self.request.user, "add", record_type)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        value = request.data.get(self.scope_field)
+        # A non-object body is left to the serializer's "expected a dictionary" 400.
+        value = request.data.get(self.scope_field) if isinstance(request.data, dict) else None
         if value not in (None, ""):
             try:
                 pk = int(value)

@@ -82,7 +82,10 @@ def _contact_at(value: Any, errors: dict, now: datetime) -> datetime | None:
     if value in (None, ""):
         return now
     if isinstance(value, str):
-        parsed = parse_datetime(value)
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:  # well-formed but impossible, e.g. 12:99
+            parsed = None
         if parsed is None:
             errors["contact_at"] = "Enter a date and time, e.g. 2026-03-01T14:30."
             return None

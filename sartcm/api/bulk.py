@@ -31,7 +31,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
 from sartcm.api.openapi import PROBLEM, ProblemSerializer, SafeWriteAutoSchema
-from sartcm.api.safety import IdempotentCreateMixin
+from sartcm.api.safety import IdempotentCreateMixin, storable
 from sartcm.api.viewsets import IsActiveStaff
 
 MAX_ROWS = 2000
@@ -45,7 +45,9 @@ class RowError:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "message": self.message}
+        # Field names come from the client (unknown columns are reported by name): keep them
+        # short and storable.
+        return {"row": self.row, "field": storable(self.field[:100]), "message": self.message}
 
 
 @dataclass
@@ -219,8 +221,9 @@ def bulk_schema(
         },
         responses={201: BulkResultSerializer, (422, PROBLEM): ProblemSerializer},
         examples=[
+            # drf-spectacular wraps a request example of a list in a list: give one row.
             OpenApiExample(
-                "JSON rows", value=json_rows, request_only=True, media_type="application/json"
+                "JSON rows", value=json_rows[0], request_only=True, media_type="application/json"
             ),
             OpenApiExample("CSV", value=csv_text, request_only=True, media_type="text/csv"),
             OpenApiExample(

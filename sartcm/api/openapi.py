@@ -100,6 +100,21 @@ class SafeWriteAutoSchema(AutoSchema):
             codes.append("422")
         return sorted(codes)
 
+    def _map_basic_serializer(self, serializer: Any, direction: Any) -> dict[str, Any]:
+        """A field-limited record shows a partner only the fields its MOU terms share: in
+        responses only the structural `always_fields` are required."""
+        from sartcm.api.viewsets import FieldLimitedSerializer
+
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response" and isinstance(serializer, FieldLimitedSerializer):
+            always = set(serializer.always_fields)
+            required = [name for name in schema.get("required", []) if name in always]
+            if required:
+                schema["required"] = required
+            else:
+                schema.pop("required", None)
+        return schema
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code in self.error_codes():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -38,14 +38,17 @@ class StandardPagination(PageNumberPagination):
 
 def parse_instant(raw: str, name: str) -> datetime:
     """An ISO 8601 date-time (a naive one is taken in the server's time zone) or a 400."""
-    value = parse_datetime(raw.strip().replace(" ", "+")) if raw else None
-    if value is None:
-        raise ValidationError(
-            {name: [f"Enter an ISO 8601 date-time, e.g. 2026-03-01T14:30:00Z (got {raw!r})."]}
-        )
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    return value
+    problem = {name: [f"Enter an ISO 8601 date-time, e.g. 2026-03-01T14:30:00Z (got {raw!r})."]}
+    try:
+        value = parse_datetime(raw.strip().replace(" ", "+")) if raw else None
+        if value is None:
+            raise ValidationError(problem)
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError):  # e.g. 12:99, or out of range once in UTC
+        raise ValidationError(problem) from None
 
 
 class SyncCursorPagination(BasePagination):
@@ -72,11 +75,21 @@ class SyncCursorPagination(BasePagination):
             padded = token + "=" * (-len(token) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
             t, i, s = parse_datetime(data["t"]), int(data["i"]), parse_datetime(data["s"])
-            if t is None or s is None:
+            if t is None or s is None or t.tzinfo is None or s.tzinfo is None:
                 raise ValueError
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+            if not 0 <= i < 2**63:
+                raise ValueError
+            return t.astimezone(UTC), i, s.astimezone(UTC)
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            OverflowError,
+            AttributeError,
+            binascii.Error,
+            UnicodeDecodeError,
+        ):
             raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
-        return t, i, s
 
     def get_page_size(self, request: Any) -> int:
         raw = request.query_params.get(self.page_size_query_param)

@@ -59,6 +59,7 @@ BASE = {
         "schemas": {
             "Thing": {
                 "type": "object",
+                "required": ["id"],
                 "properties": {
                     "id": {"type": "integer"},
                     "when": {"type": "string", "format": "date-time"},
@@ -137,6 +138,10 @@ def test_identical_and_purely_additive_schemas_pass() -> None:
         (
             lambda d: d["paths"]["/things/"]["post"]["responses"].pop("201"),
             "POST /things/: response 201 removed",
+        ),
+        (
+            lambda d: schemas(d)["Thing"].__setitem__("required", []),
+            "GET /things/ response 200[]: response field 'id' is no longer always present",
         ),
     ],
 )

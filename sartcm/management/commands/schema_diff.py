@@ -4,7 +4,7 @@
 change; additions (paths, operations, optional parameters and request fields, response
 fields, enum values accepted) pass. Breaking:
 - a path or an operation removed; a documented 2xx response (or its media type) removed;
-- a response field removed, or its type/format changed;
+- a response field removed, no longer always present, or its type/format changed;
 - a request field newly required, removed, or its type/format changed; an enum value of a
   request field removed;
 - a parameter newly required, or its type changed; a request body newly required.
@@ -101,6 +101,13 @@ class Diff:
                     self.report(where, f"{kind} '{name}' removed")
                 continue
             self.compare(old_prop, new_props[name], f"{where}.{name}", direction)
+        if direction == "response":
+            no_longer_required = sorted(
+                (set(old_s.get("required") or []) - set(new_s.get("required") or []))
+                & set(new_props)
+            )
+            for name in no_longer_required:
+                self.report(where, f"response field '{name}' is no longer always present")
         if direction == "request":
             newly_required = sorted(
                 set(new_s.get("required") or []) - set(old_s.get("required") or [])
