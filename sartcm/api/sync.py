@@ -67,6 +67,7 @@ class TombstoneSerializer(serializers.ModelSerializer):
             "case_id",
             "at",
         ]
+        read_only_fields = fields  # always present in a response
 
     def get_resource(self, obj: SyncTombstone) -> str | None:
         if obj.reason == TombstoneReason.REVOKED:
