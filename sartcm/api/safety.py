@@ -131,6 +131,10 @@ class IdempotentCreateMixin:
                     record.response_body,
                     status=record.response_status,
                     headers={"Idempotent-Replayed": "true"},
+                    # a replayed refusal keeps its problem+json type
+                    content_type="application/problem+json"
+                    if (record.response_status or 0) >= 400
+                    else None,
                 )
             response = super().create(request, *args, **kwargs)  # type: ignore[misc]
             record.response_status = response.status_code

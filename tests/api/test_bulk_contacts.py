@@ -183,3 +183,13 @@ def test_validation_cost_does_not_grow_per_row_in_queries_for_case_lookup(
         client.post(BULK, bad)
     with django_assert_max_num_queries(len(one.captured_queries)):
         client.post(BULK, bad * 20)
+
+
+def test_a_retried_refused_batch_replays_the_refusal(world) -> None:
+    client = key_client(world.lead, Role.SUPERVISION_OFFICER)
+    rows = [row(world.case, contact_type="seance")]
+    first = client.post(BULK, rows, HTTP_IDEMPOTENCY_KEY="bad-batch")
+    again = client.post(BULK, rows, HTTP_IDEMPOTENCY_KEY="bad-batch")
+    assert first.status_code == again.status_code == 422
+    assert again["Content-Type"] == "application/problem+json"
+    assert again.json() == first.json()
