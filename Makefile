@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install assets migrate demo run test lint check bench fmt clean
+.PHONY: install assets migrate demo run test lint check bench fmt clean schema schema-check
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,19 @@ check: install node_modules/.installed
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
-test: lint check
+test: lint check schema-check
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+# The committed OpenAPI schema (openapi/schema.yml): `make schema` accepts the current API;
+# `make schema-check` fails on breaking changes against it (additions pass).
+schema: install
+	$(PY) manage.py spectacular --fail-on-warn --validate --file openapi/schema.yml
+
+schema-check: install
+	@new=$$(mktemp --suffix=.yml) && \
+	$(PY) manage.py spectacular --fail-on-warn --validate --file $$new && \
+	$(PY) manage.py schema_diff openapi/schema.yml $$new; \
+	status=$$?; rm -f $$new; exit $$status
 
 fmt: install
 	$(VENV)/bin/ruff format .

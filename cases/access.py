@@ -325,6 +325,18 @@ def sync_grants(
                 WHERE d.group_id = g.group_id AND d.permission_id = g.permission_id
                   AND d.case_id = g.content_object_id)
             RETURNING g.group_id, g.permission_id, g.content_object_id
+        ),
+        tombstones AS (
+            -- a lost *view* grant means the agency's systems must drop that record type on
+            -- that case: leave a revocation tombstone for incremental sync (sartcm.tombstones)
+            INSERT INTO sartcm_synctombstone
+                (object_type, object_id, case_id, agency_id, record_type, reason, at)
+            SELECT 'cases.case', del.content_object_id, del.content_object_id, ag.id,
+                   substr(p.codename, 6), 'revoked', now()
+            FROM del
+            JOIN {t["perm"]} p ON p.id = del.permission_id
+            JOIN {t["agency"]} ag ON ag.group_id = del.group_id
+            WHERE p.codename LIKE 'view\\_%%'
         )
         SELECT cause.term_id, ag.id, array_agg(DISTINCT p.codename ORDER BY p.codename),
                array_agg(DISTINCT del.content_object_id ORDER BY del.content_object_id),

@@ -15,3 +15,6 @@ class CasesConfig(AppConfig):
         post_migrate.connect(
             reload_permission_ids, sender=self, dispatch_uid="cases_permission_ids"
         )
+        from cases import sync as incremental_sync
+
+        incremental_sync.connect()  # nested children move their parent's updated_at (incremental sync)

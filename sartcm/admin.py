@@ -23,6 +23,7 @@ from sartcm.models import (
     AuditEvent,
     IdempotencyRecord,
     OutboxMessage,
+    SyncTombstone,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -192,3 +193,31 @@ class IdempotencyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)
         return qs if request.user.is_superuser else qs.none()
+
+
+@admin.register(SyncTombstone)
+class SyncTombstoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Deletion/revocation markers for incremental sync (derived state): read-only; an agency's
+    administrators see their agency's own."""
+
+    list_display = (
+        "at",
+        "reason",
+        "object_type",
+        "object_id",
+        "case_id",
+        "agency_id",
+        "record_type",
+    )
+    list_filter = ("reason", "record_type")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        staff = _staff(request)
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return (
+            qs.filter(agency_id=staff.agency_id)
+            if staff is not None and staff.is_admin
+            else qs.none()
+        )

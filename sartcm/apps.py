@@ -9,4 +9,7 @@ class SartcmConfig(AppConfig):
 
     def ready(self) -> None:
         # Logon, failed logon and logoff are audited by sartcm.security (with axes).
+        from sartcm import tombstones
         from sartcm.api import schema  # noqa: F401 - registers OpenAPI extensions
+
+        tombstones.connect()  # deletions of case data leave tombstones for incremental sync

@@ -7,6 +7,7 @@ import uuid
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditAction(models.TextChoices):
@@ -240,3 +241,38 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription_id}: {'ok' if self.ok else self.error or self.status_code}"
+
+
+class TombstoneReason(models.TextChoices):
+    DELETED = "deleted", "Deleted"
+    REVOKED = "revoked", "Access revoked"
+
+
+class SyncTombstone(models.Model):
+    """Something an agency system must drop from its copy (incremental sync, /sync/removed/).
+
+    `deleted`: the object `object_type`/`object_id` was deleted; one row per agency that had
+    standing on its case for `record_type` at that moment (so nobody learns of deletions on
+    cases it could not see). `revoked`: the agency lost standing on `case_id` for
+    `record_type`; its system drops every record of that type on that case (`object_type`
+    is then "cases.case"). `agency_id` null means "every agency".
+    `case_id`/`agency_id` are plain integers so the row outlives the case and the agency.
+    """
+
+    object_type = models.CharField(max_length=64)
+    object_id = models.BigIntegerField()
+    case_id = models.BigIntegerField(null=True, blank=True)
+    agency_id = models.BigIntegerField(null=True, blank=True)
+    record_type = models.CharField(max_length=20)
+    reason = models.CharField(max_length=8, choices=TombstoneReason.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            # /sync/removed/: WHERE (agency_id = %s OR agency_id IS NULL) AND at >= %s ORDER BY at, id
+            models.Index(fields=["agency_id", "at", "id"], name="tombstone_agency_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.object_type} {self.object_id} (agency {self.agency_id})"

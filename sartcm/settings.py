@@ -254,6 +254,8 @@ SPECTACULAR_SETTINGS = {
         "InstrumentKindEnum": "protocols.choices.InstrumentKind",
         "VerificationResultEnum": "cases.choices.VerificationResult",
         "PolygraphResultEnum": "cases.choices.PolygraphResult",
+        "ContactOutcomeEnum": "cases.choices.ContactOutcome",
+        "AuditOutcomeEnum": "sartcm.models.AuditOutcome",
     },
 }
 

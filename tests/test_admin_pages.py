@@ -52,6 +52,7 @@ from sartcm.models import (
     AuditEvent,
     IdempotencyRecord,
     OutboxMessage,
+    SyncTombstone,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -178,6 +179,15 @@ def ensure_one_of_each() -> dict[str, object]:
             request_hash="0" * 64,
             response_status=201,
             response_body={"id": 1},
+        )
+    if not SyncTombstone.objects.exists():
+        SyncTombstone.objects.create(
+            object_type="cases.case",
+            object_id=case.pk,
+            case_id=case.pk,
+            agency_id=pdoc.pk,
+            record_type="status",
+            reason="revoked",
         )
     return {"pdoc": pdoc, "case": case}
 

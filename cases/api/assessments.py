@@ -12,7 +12,7 @@ from typing import Any
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from agencies.choices import RecordType
 from agencies.models import Agency, StaffMember
 from cases.access import AllFields
+from cases.api import examples
 from cases.models import Case, CasePlanGoal, ProgressNote, RiskAssessment
 from cases.scoring import flat_messages
 from cases.services import assessments as services
@@ -60,7 +61,9 @@ class StrictWriteMixin:
     def to_internal_value(self, data: Any) -> Any:
         fields = self.fields  # type: ignore[attr-defined]
         writable = {name for name, field in fields.items() if not field.read_only}
-        refused = sorted(str(k) for k in data if k not in writable)
+        # A non-object body falls through to DRF's "expected a dictionary" 400.
+        keys = data if isinstance(data, dict) else ()
+        refused = sorted(str(k) for k in keys if k not in writable)
         if refused:
             raise ValidationError({k: [refusal(k, self.computed_fields)] for k in refused})
         return super().to_internal_value(data)  # type: ignore[misc]
@@ -116,6 +119,7 @@ class InstrumentSerializer(serializers.ModelSerializer):
         extra_kwargs = {"code": {"validators": []}}
 
 
+@extend_schema_view(**examples.INSTRUMENTS)
 class InstrumentViewSet(RestrictedViewSet):
     """Instruments as data. Everyone on staff reads them; a supervisor or agency administrator
     defines their agency's own (the definition is validated; a code's next version)."""
@@ -371,6 +375,7 @@ class CasePlanGoalSerializer(StrictWriteMixin, FieldLimitedSerializer):
             raise service_error(exc, set(self.fields), "goal")
 
 
+@extend_schema_view(**examples.ASSESSMENTS)
 class RiskAssessmentViewSet(RestrictedViewSet):
     """Risk assessments on cases: list, read, record (scored server-side), preview a score,
     supervisor override, void, and turn needs into case-plan goals."""
@@ -468,6 +473,7 @@ class RiskAssessmentViewSet(RestrictedViewSet):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(**examples.CASE_PLAN_GOALS)
 class CasePlanGoalViewSet(RestrictedViewSet):
     """Case-plan goals with interventions, responsibility, target date, status and progress
     notes. Goals are closed by status, not deleted."""

@@ -19,7 +19,12 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.dateparse import parse_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -29,6 +34,7 @@ from agencies.choices import RecordType
 from agencies.models import Agency
 from agencies.querysets import staff_of
 from cases.access import ALL_FIELDS, AllFields, allowed_fields
+from cases.api import examples
 from cases.choices import Rating
 from cases.compliance import (
     ComplianceStatus,
@@ -44,7 +50,7 @@ from cases.models import (
     TreatmentEnrollment,
     TreatmentReport,
 )
-from cases.services.contacts import log_contact, update_contact
+from cases.services.contacts import delete_contact, log_contact, update_contact
 from cases.services.treatment import (
     add_treatment_report,
     discharge_from_treatment,
@@ -357,7 +363,8 @@ class CaseRecordViewSet(RestrictedViewSet):
         return Case.objects.restrict_record(self.request.user, "add", record_type)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        value = request.data.get(self.scope_field)
+        # A non-object body is left to the serializer's "expected a dictionary" 400.
+        value = request.data.get(self.scope_field) if isinstance(request.data, dict) else None
         if value not in (None, ""):
             try:
                 pk = int(value)
@@ -374,16 +381,23 @@ class CaseRecordViewSet(RestrictedViewSet):
         serializer.save()
 
 
+@extend_schema_view(**examples.CONTACTS)
 class SupervisionContactViewSet(CaseRecordViewSet):
-    """Supervision contacts (filter `?case=`). POST logs a contact; PATCH corrects one."""
+    """Supervision contacts (filter `?case=`). POST logs a contact; PATCH corrects one; DELETE
+    (lead agency only) removes one logged in error."""
 
     queryset = SupervisionContact.objects.all()
     serializer_class = SupervisionContactSerializer
     filterset_class = filterset_for(SupervisionContact)
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     select = ("case", "officer__user")
 
+    def perform_destroy(self, instance: SupervisionContact) -> None:
+        """DELETE: lead agency only (403 for a partner who can see it), audited."""
+        delete_contact(instance, self.request.user)
 
+
+@extend_schema_view(**examples.TREATMENT_ENROLLMENTS)
 class TreatmentEnrollmentViewSet(CaseRecordViewSet):
     """Treatment enrollments with their monthly reports. PATCH records the discharge."""
 
@@ -398,6 +412,7 @@ class TreatmentEnrollmentViewSet(CaseRecordViewSet):
         return super().get_queryset().prefetch_related(Prefetch("reports", queryset=reports))
 
 
+@extend_schema_view(**examples.TREATMENT_REPORTS)
 class TreatmentReportViewSet(CaseRecordViewSet):
     """Monthly progress reports. A treatment provider POSTs under its MOU term (`add`)."""
 
@@ -412,6 +427,7 @@ class TreatmentReportViewSet(CaseRecordViewSet):
         return TreatmentEnrollment.objects.restrict(self.request.user, "add")
 
 
+@extend_schema_view(**examples.POLYGRAPH_EXAMS)
 class PolygraphExamViewSet(CaseRecordViewSet):
     """Polygraph exams, visible only where terms share record type polygraph."""
 
@@ -449,6 +465,7 @@ ON_PARAMETER = OpenApiParameter(
 )
 
 
+@extend_schema_view(**examples.CASE_COMPLIANCE)
 class CaseComplianceViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):

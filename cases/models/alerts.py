@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from agencies.choices import RecordType
 from agencies.models import Agency, StaffMember
@@ -58,6 +59,8 @@ class Alert(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = AlertQuerySet.as_manager()
 

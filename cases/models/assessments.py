@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from agencies.choices import RecordType
 from agencies.models import Agency, StaffMember
@@ -47,6 +48,8 @@ class RiskAssessment(models.Model):
         StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 
@@ -99,6 +102,8 @@ class SupervisionLevelChange(models.Model):
         StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
@@ -129,7 +134,7 @@ class CasePlanGoal(models.Model):
     target_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=GoalStatus.choices, default=GoalStatus.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 
@@ -157,6 +162,8 @@ class ProgressNote(models.Model):
     written_on = models.DateField()
     author = models.ForeignKey(StaffMember, null=True, on_delete=models.SET_NULL, related_name="+")
     note = models.TextField()
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from guardian.models import GroupObjectPermissionBase
 
 from agencies.choices import RecordType, all_case_permissions
@@ -52,7 +53,7 @@ class Case(models.Model):
     )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseQuerySet.as_manager()
 
@@ -125,6 +126,8 @@ class CaseAssignment(models.Model):
     start_date = models.DateField(default=date.today)
     end_date = models.DateField(null=True, blank=True)
 
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
@@ -164,6 +167,8 @@ class CaseCondition(models.Model):
     details = models.TextField(blank=True)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 
 from agencies.choices import RecordType
 from cases.choices import Sex, VictimAgeGroup, VictimRelationship
@@ -31,7 +32,7 @@ class Offender(models.Model):
     scars_marks_tattoos = models.TextField(blank=True)
     photo_note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = OffenderQuerySet.as_manager()
 
@@ -88,6 +89,8 @@ class OffenderAlias(models.Model):
     first_name = models.CharField(max_length=80, blank=True)
     last_name = models.CharField(max_length=80)
 
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
     objects = OffenderRecordQuerySet.as_manager()
 
     class Meta:
@@ -124,6 +127,8 @@ class Conviction(models.Model):
     is_index = models.BooleanField(
         default=False, help_text="The index offense of the current case."
     )
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = OffenderRecordQuerySet.as_manager()
 

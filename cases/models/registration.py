@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 
 from agencies.choices import RecordType
 from agencies.models import Agency, StaffMember
@@ -43,7 +44,7 @@ class RegistrationRecord(models.Model):
     last_verified_on = models.DateField(null=True, blank=True)
     next_verification_due = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 
@@ -94,6 +95,8 @@ class RegistrationEvent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
@@ -129,6 +132,8 @@ class AddressVerification(models.Model):
     result = models.CharField(max_length=16, choices=VerificationResult.choices)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pgtrigger
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from agencies.choices import RecordType
 from agencies.models import Agency, StaffMember
@@ -74,7 +75,7 @@ class ReleasePlan(models.Model):
     version = models.PositiveIntegerField(default=1)
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 
@@ -116,6 +117,8 @@ class HouseholdMember(models.Model):
     age = models.PositiveSmallIntegerField(null=True, blank=True)
     is_minor = models.BooleanField(default=False)
 
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
@@ -140,6 +143,8 @@ class PlanCondition(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
     condition = models.ForeignKey(SpecialCondition, on_delete=models.PROTECT, related_name="+")
     details = models.TextField(blank=True, help_text="e.g. curfew hours, exclusion zone.")
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 
@@ -176,6 +181,8 @@ class Victim(models.Model):
         Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
     objects = CaseRecordQuerySet.as_manager()
 
     def __str__(self) -> str:
@@ -194,6 +201,8 @@ class BoardReview(models.Model):
     hearing_date = models.DateTimeField(null=True, blank=True)
     hearing_location = models.CharField(max_length=200, blank=True)
     public_comment = models.TextField(blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 
@@ -226,6 +235,8 @@ class BoardDecision(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
@@ -256,6 +267,8 @@ class BoardVote(models.Model):
     member = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
     vote = models.CharField(max_length=24, choices=Vote.choices)
     comment = models.TextField(blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 

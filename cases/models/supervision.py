@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 
 from agencies.choices import RecordType
 from agencies.models import StaffMember
@@ -30,7 +31,7 @@ class SupervisionContact(models.Model):
     )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 
@@ -65,6 +66,8 @@ class Residence(models.Model):
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 

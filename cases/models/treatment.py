@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 
 from agencies.choices import RecordType
 from agencies.models import Agency, StaffMember
@@ -28,6 +29,8 @@ class TreatmentEnrollment(models.Model):
         max_length=14, choices=DischargeStatus.choices, default=DischargeStatus.ACTIVE
     )
     discharged_on = models.DateField(null=True, blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 
@@ -78,6 +81,8 @@ class TreatmentReport(models.Model):
     author = models.ForeignKey(StaffMember, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
@@ -117,6 +122,8 @@ class PolygraphExam(models.Model):
     disclosures = models.TextField(blank=True)
     flagged = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     objects = CaseRecordQuerySet.as_manager()
 

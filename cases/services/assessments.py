@@ -252,7 +252,7 @@ def record_assessment(
             case, instrument.code, assessed_on, case.supervision_level
         )
         if assessment.next_due:
-            assessment.save(update_fields=["next_due"])
+            assessment.save(update_fields=["next_due", "updated_at"])
     return assessment
 
 
@@ -292,7 +292,7 @@ def override_level(
         locked.final_level = level
         locked.override_reason = reason
         locked.override_by = staff
-        locked.save(update_fields=["final_level", "override_reason", "override_by"])
+        locked.save(update_fields=["final_level", "override_reason", "override_by", "updated_at"])
         audit.record(
             user,
             AuditAction.CHANGE,
@@ -322,6 +322,7 @@ def void_assessment(assessment: RiskAssessment, reason: str, user: Any) -> RiskA
             void_reason=reason,
             voided_at=timezone.now(),
             voided_by=_staff(user),
+            updated_at=timezone.now(),
         )
         if changed != 1:
             raise ValidationError({"status": "This assessment is already void."})

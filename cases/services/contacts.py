@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F
 from django.http import Http404
@@ -82,7 +82,10 @@ def _contact_at(value: Any, errors: dict, now: datetime) -> datetime | None:
     if value in (None, ""):
         return now
     if isinstance(value, str):
-        parsed = parse_datetime(value)
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:  # well-formed but impossible, e.g. 12:99
+            parsed = None
         if parsed is None:
             errors["contact_at"] = "Enter a date and time, e.g. 2026-03-01T14:30."
             return None
@@ -184,3 +187,33 @@ def update_contact(
             changes={"before": before, "after": snapshot(locked, cleaned)},
         )
     return locked
+
+
+def delete_contact(contact: SupervisionContact, user: Any) -> None:
+    """Delete a contact logged in error. Only the case's lead agency may (a partner corrects a
+    contact, never removes it). One transaction: lock, audit with the deleted values, delete
+    (which leaves sync tombstones for every agency that could see it), case version bump."""
+    from agencies.querysets import staff_of
+
+    with transaction.atomic():
+        locked = (
+            SupervisionContact.objects.select_for_update(of=("self",))
+            .select_related("case")
+            .get(pk=contact.pk)
+        )
+        staff = staff_of(user)
+        if not user.is_superuser and (
+            staff is None or staff.agency_id != locked.case.lead_agency_id
+        ):
+            raise PermissionDenied(
+                "Only the case's lead agency can delete a contact; correct it with PATCH instead."
+            )
+        audit.record(
+            user,
+            AuditAction.DELETE,
+            locked,
+            changes={"before": snapshot(locked, (*CONTACT_FIELDS, "officer"))},
+        )
+        case = locked.case
+        locked.delete()
+        bump_case_version(case)

@@ -173,7 +173,7 @@ def discharge_from_treatment(
         before = snapshot(locked, ("discharge_status", "discharged_on"))
         locked.discharge_status = status
         locked.discharged_on = discharged_on
-        locked.save(update_fields=["discharge_status", "discharged_on"])
+        locked.save(update_fields=["discharge_status", "discharged_on", "updated_at"])
         ensure_in_scope(user, locked, "change")
         bump_case_version(locked.case)
         audit.record(

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from cases.urls import access, alerts, assessments, contacts, registration, release, reports, search
+from cases.urls import (
+    access,
+    alerts,
+    assessments,
+    contacts,
+    registration,
+    release,
+    reports,
+    search,
+    sync,
+)
 
-TOPICS = (access, assessments, contacts, release, registration, alerts, search, reports)
+TOPICS = (access, assessments, contacts, release, registration, alerts, search, reports, sync)
 
 urlpatterns: list[Any] = [pattern for topic in TOPICS for pattern in topic.urlpatterns]
 

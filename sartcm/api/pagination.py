@@ -1,9 +1,284 @@
-"""Pagination for the API (page-number for people; cursor pagination added for sync)."""
+"""Pagination for the API: page numbers for people, a keyset cursor for incremental sync.
 
-from rest_framework.pagination import PageNumberPagination
+Sync mode (a list called with `?updated_since=`, and `/sync/removed/`) walks rows in
+(`<sync field>`, id) order with an opaque cursor that encodes the last row's position, so a
+row changed while a client pages moves *ahead* of the cursor and is sent again rather than
+skipped. The last page carries `next_since`: the value to pass as `updated_since` (or
+`since`) next time. It is the start of this walk minus a safety margin (never earlier than
+the `since` asked for), so a row whose transaction committed late is still picked up; rows
+may therefore be sent twice — apply them as upserts by id.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.pagination import BasePagination, PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+# Longer than any transaction that writes case data may run (they are short, see services).
+SYNC_SAFETY_MARGIN = timedelta(minutes=5)
 
 
 class StandardPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+def parse_instant(raw: str, name: str) -> datetime:
+    """An ISO 8601 date-time (a naive one is taken in the server's time zone) or a 400."""
+    problem = {name: [f"Enter an ISO 8601 date-time, e.g. 2026-03-01T14:30:00Z (got {raw!r})."]}
+    try:
+        value = parse_datetime(raw.strip().replace(" ", "+")) if raw else None
+        if value is None:
+            raise ValidationError(problem)
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError):  # e.g. 12:99, or out of range once in UTC
+        raise ValidationError(problem) from None
+
+
+class SyncCursorPagination(BasePagination):
+    """Keyset pagination on (`field`, id); see the module docstring."""
+
+    page_size = 100
+    max_page_size = 500
+    cursor_query_param = "cursor"
+    page_size_query_param = "page_size"
+
+    def __init__(self, field: str = "updated_at", since: datetime | None = None) -> None:
+        self.field = field
+        self.since = since
+
+    # --- cursor ---------------------------------------------------------------------------
+
+    @staticmethod
+    def encode(position: tuple[datetime, int], started: datetime) -> str:
+        raw = json.dumps({"t": position[0].isoformat(), "i": position[1], "s": started.isoformat()})
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    def decode(self, token: str) -> tuple[datetime, int, datetime]:
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            data = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+            t, i, s = parse_datetime(data["t"]), int(data["i"]), parse_datetime(data["s"])
+            if t is None or s is None or t.tzinfo is None or s.tzinfo is None:
+                raise ValueError
+            if not 0 <= i < 2**63:
+                raise ValueError
+            return t.astimezone(UTC), i, s.astimezone(UTC)
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            OverflowError,
+            AttributeError,
+            binascii.Error,
+            UnicodeDecodeError,
+        ):
+            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
+
+    def get_page_size(self, request: Any) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw:
+            try:
+                return max(1, min(int(raw), self.max_page_size))
+            except ValueError:
+                pass
+        return self.page_size
+
+    # --- pagination -----------------------------------------------------------------------
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
+        self.request = request
+        size = self.get_page_size(request)
+        token = request.query_params.get(self.cursor_query_param)
+        if token:
+            after_t, after_id, self.started = self.decode(token)
+            queryset = queryset.filter(
+                Q(**{f"{self.field}__gt": after_t}) | Q(**{self.field: after_t, "pk__gt": after_id})
+            )
+        else:
+            self.started = timezone.now()
+        rows = list(queryset.order_by(self.field, "pk")[: size + 1])
+        self.has_more = len(rows) > size
+        self.rows = rows[:size]
+        return self.rows
+
+    def next_link(self) -> str | None:
+        if not self.has_more:
+            return None
+        last = self.rows[-1]
+        token = self.encode((getattr(last, self.field), last.pk), self.started)
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.cursor_query_param, token)
+
+    def next_since(self) -> str | None:
+        if self.has_more:
+            return None
+        mark = self.started - SYNC_SAFETY_MARGIN
+        if self.since is not None and self.since > mark:
+            mark = self.since
+        return mark.isoformat()
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {
+                "next": self.next_link(),
+                "previous": None,
+                "next_since": self.next_since(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "example": None,
+                },
+                "previous": {"type": "string", "nullable": True, "format": "uri", "example": None},
+                "next_since": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "date-time",
+                    "description": "On the last page: pass it as `since`/`updated_since` next time.",
+                    "example": "2026-03-02T09:55:00+00:00",
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Opaque position from a previous page's `next` link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page (at most {self.max_page_size}).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+        ]
+
+
+def sync_field_of(view: Any) -> str | None:
+    """The timestamp a view's rows are synced by (`updated_at`), or None if it has none."""
+    field = getattr(view, "sync_field", "updated_at")
+    queryset = getattr(view, "queryset", None)
+    if queryset is None or not field:
+        return None
+    names = {f.name for f in queryset.model._meta.get_fields()}
+    return field if field in names else None
+
+
+class SyncAwarePagination(StandardPagination):
+    """Page numbers, or — when the request carries `updated_since` — the sync cursor.
+
+    The `updated_since` filter itself (and its validation) is sartcm.api.sync.UpdatedSinceFilter,
+    which leaves the parsed instant on the request as `sync_since`.
+    """
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        since = getattr(request, "sync_since", None)
+        if since is None:
+            self.sync = None
+            return super().paginate_queryset(queryset, request, view)
+        self.sync = SyncCursorPagination(sync_field_of(view) or "updated_at", since)
+        return self.sync.paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        if self.sync is not None:
+            return self.sync.get_paginated_response(data)
+        return super().get_paginated_response(data)
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        page = super().get_paginated_response_schema(schema)
+        page["required"] = ["results"]  # `count` only in page-number mode
+        page["properties"]["next_since"] = SyncCursorPagination().get_paginated_response_schema(
+            schema
+        )["properties"]["next_since"]
+        return page
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        params = super().get_schema_operation_parameters(view)
+        if sync_field_of(view) is not None:
+            cursor = SyncCursorPagination().get_schema_operation_parameters(view)[0]
+            cursor["description"] = "With `updated_since`: the position from a `next` link."
+            params.append(cursor)
+        return params
+
+
+UPDATED_SINCE = "updated_since"
+
+
+class UpdatedSinceFilter(BaseFilterBackend):
+    """`?updated_since=`: rows changed at or after the instant, walked by the sync cursor."""
+
+    def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        raw = request.query_params.get(UPDATED_SINCE)
+        if raw is None:
+            return queryset
+        field = sync_field_of(view)
+        if field is None:
+            raise ValidationError(
+                {
+                    UPDATED_SINCE: [
+                        "This resource is reference data without change times: "
+                        "fetch the full list instead."
+                    ]
+                }
+            )
+        since = parse_instant(raw, UPDATED_SINCE)
+        request.sync_since = since  # read by SyncAwarePagination
+        return queryset.filter(**{f"{field}__gte": since})
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        if sync_field_of(view) is None:
+            return []
+        return [
+            {
+                "name": UPDATED_SINCE,
+                "required": False,
+                "in": "query",
+                "description": "Incremental sync: only rows changed at or after this instant "
+                "(ISO 8601), oldest first, paged by cursor; the last page's `next_since` is "
+                "the value to send next time. Deletions and revocations: /api/v1/sync/removed/.",
+                "schema": {"type": "string", "format": "date-time"},
+            }
+        ]
+
+
+__all__ = [
+    "SYNC_SAFETY_MARGIN",
+    "StandardPagination",
+    "SyncAwarePagination",
+    "SyncCursorPagination",
+    "UPDATED_SINCE",
+    "UpdatedSinceFilter",
+    "parse_instant",
+]

@@ -86,6 +86,24 @@ def request_fingerprint(request: Any) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
+def storable(value: Any) -> Any:
+    """JSON PostgreSQL can store: NUL characters (which jsonb refuses) and lone surrogates
+    (which UTF-8 cannot encode) — both of which a client can echo back through field names in
+    error bodies — are replaced."""
+    if isinstance(value, str):
+        cleaned = value.replace("\x00", "\ufffd")
+        try:
+            cleaned.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates from a JSON body
+            cleaned = cleaned.encode("utf-8", "replace").decode("utf-8")
+        return cleaned
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    return value
+
+
 class IdempotentCreateMixin:
     """POST with Idempotency-Key: one record per (user, key), retries replay the response."""
 
@@ -118,9 +136,13 @@ class IdempotentCreateMixin:
                     record.response_body,
                     status=record.response_status,
                     headers={"Idempotent-Replayed": "true"},
+                    # a replayed refusal keeps its problem+json type
+                    content_type="application/problem+json"
+                    if (record.response_status or 0) >= 400
+                    else None,
                 )
             response = super().create(request, *args, **kwargs)  # type: ignore[misc]
             record.response_status = response.status_code
-            record.response_body = json.loads(json.dumps(response.data, default=str))
+            record.response_body = storable(json.loads(json.dumps(response.data, default=str)))
             record.save(update_fields=["response_status", "response_body"])
             return response

@@ -24,8 +24,11 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from sartcm import audit
+from sartcm.api.openapi import SafeWriteAutoSchema
+from sartcm.api.pagination import SyncAwarePagination, UpdatedSinceFilter
 from sartcm.api.safety import ETagMixin, IdempotentCreateMixin
 from sartcm.exports import csv_response
 from sartcm.models import AuditAction
@@ -124,6 +127,10 @@ class RestrictedViewSet(IdempotentCreateMixin, ETagMixin, viewsets.ModelViewSet)
     export_limit = 10_000
     # Ordering by a field the caller may not see would leak it: widen deliberately per viewset.
     ordering_fields = ["id"]
+    # Incremental sync: `?updated_since=` on every list, walked by a (updated_at, id) cursor.
+    filter_backends = [*api_settings.DEFAULT_FILTER_BACKENDS, UpdatedSinceFilter]
+    pagination_class = SyncAwarePagination
+    schema = SafeWriteAutoSchema()  # documents Idempotency-Key, If-Match, ETag, problem+json
 
     def restrict_action(self) -> str:
         return ACTION_FOR_METHOD.get(self.request.method or "GET", "view")

@@ -225,6 +225,7 @@ def test_throttle_answers_429_with_retry_after(settings) -> None:
     from django.core.cache import cache
 
     cache.clear()
+    original = settings.REST_FRAMEWORK
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"client": "3/minute"},
@@ -244,7 +245,7 @@ def test_throttle_answers_429_with_retry_after(settings) -> None:
         limited = client.get("/cases/")
         assert int(limited["Retry-After"]) > 0
     finally:
-        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK}
+        settings.REST_FRAMEWORK = original  # restore the real rate for later tests
         api_settings.reload()
         PerClientThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
         cache.clear()
