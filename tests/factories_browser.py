@@ -53,4 +53,81 @@ def build_search_world() -> SearchWorld:
     )
 
 
-__all__ = ["SearchWorld", "build_search_world"]
+def release_plan(case: Case, status: str = "submitted", release_date: Any = None, **kw: Any) -> Any:
+    from cases.models import ReleasePlan
+
+    return ReleasePlan.objects.create(
+        case=case,
+        status=status,
+        release_date=release_date or dt.date(2026, 12, 1),
+        residence_address="12 Fictional Lane",
+        **kw,
+    )
+
+
+def board_decision(plan: Any, board: Any, decided_on: dt.date, decision: str = "approve") -> Any:
+    from cases.models import BoardDecision, BoardReview
+
+    review = BoardReview.objects.create(plan=plan, case=plan.case, board=board)
+    return BoardDecision.objects.create(
+        review=review,
+        case=plan.case,
+        decision=decision,
+        decided_on=decided_on,
+        rationale="Plan meets the conditions (fictional).",
+    )
+
+
+def registration(case: Case, agency: Any, due: dt.date | None, **kw: Any) -> Any:
+    from cases.models import RegistrationRecord
+
+    values = {
+        "tier": "II",
+        "jurisdiction": f"County {case.pk}",
+        "start_date": dt.date(2025, 1, 1),
+        "status": "compliant",
+        **kw,
+    }
+    return RegistrationRecord.objects.create(
+        case=case, registering_agency=agency, next_verification_due=due, **values
+    )
+
+
+def level_change(case: Case, to_level: str, at: Any, from_level: str = "") -> Any:
+    from cases.models import SupervisionLevelChange
+
+    change = SupervisionLevelChange.objects.create(
+        case=case, from_level=from_level, to_level=to_level, reason="Reassessed (fictional)."
+    )
+    SupervisionLevelChange.objects.filter(pk=change.pk).update(changed_at=at)
+    return change
+
+
+def alert(
+    case: Case | None, agency: Any, rule: str, raised_at: Any, resolved_at: Any = None
+) -> Any:
+    from cases.models import Alert
+
+    obj = Alert.objects.create(
+        rule=rule,
+        subject_key=f"test:{rule}:{raised_at.isoformat()}:{case.pk if case else 0}",
+        case=case,
+        agency=agency,
+        due_date=raised_at.date(),
+        message="Fictional alert",
+        status="resolved" if resolved_at else "open",
+        resolved_at=resolved_at,
+    )
+    Alert.objects.filter(pk=obj.pk).update(raised_at=raised_at)
+    return obj
+
+
+__all__ = [
+    "SearchWorld",
+    "alert",
+    "board_decision",
+    "build_search_world",
+    "level_change",
+    "registration",
+    "release_plan",
+]
