@@ -49,7 +49,7 @@ from agencies.choices import AgencyKind, RecordType, Role
 from agencies.models import Agency
 from agencies.querysets import staff_of
 from cases.choices import AlertStatus, CaseStatus, RegistrationStatus, VerificationResult
-from cases.compliance import ComplianceStatus, caseload_compliance, today
+from cases.compliance import REQUIREMENT_ORDER, ComplianceStatus, caseload_compliance, today
 from protocols.choices import AlertRuleCode, ContactRequirement, SupervisionLevel
 
 REPORT_ROLES = frozenset({Role.ANALYST, Role.SUPERVISOR, Role.AGENCY_ADMIN})
@@ -294,7 +294,8 @@ def contact_compliance(filters: Filters) -> list[Table]:
             "share": share(ok, total),
         }
         for (month, agency_id, requirement), (total, ok) in sorted(
-            counts.items(), key=lambda kv: (kv[0][0], names.get(kv[0][1], ""), kv[0][2])
+            counts.items(),
+            key=lambda kv: (kv[0][0], names.get(kv[0][1], ""), REQUIREMENT_ORDER.index(kv[0][2])),
         )
     ]
     labels = [_month_label(m) for m in filters.months]

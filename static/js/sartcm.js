@@ -1,0 +1,42 @@
+/* Site-wide progressive enhancements (loaded by base.html; no inline scripts).
+ * Scrollable table wrappers: a table wider than the screen (phones) scrolls sideways inside
+ * .table-responsive; keyboard users can scroll it only if the wrapper can take focus, so it
+ * becomes a focusable, named region while (and only while) it actually scrolls (WCAG 2.1.1). */
+(function () {
+  "use strict";
+
+  function label(wrapper) {
+    var caption = wrapper.querySelector("caption");
+    return caption ? caption.textContent.trim() : "Table";
+  }
+
+  function update() {
+    document.querySelectorAll(".table-responsive").forEach(function (wrapper) {
+      if (wrapper.scrollWidth > wrapper.clientWidth + 1) {
+        wrapper.setAttribute("tabindex", "0");
+        wrapper.setAttribute("role", "region");
+        wrapper.setAttribute("aria-label", label(wrapper) + " (scrolls sideways)");
+      } else if (wrapper.getAttribute("role") === "region") {
+        wrapper.removeAttribute("tabindex");
+        wrapper.removeAttribute("role");
+        wrapper.removeAttribute("aria-label");
+      }
+    });
+  }
+
+  var pending = null;
+  function later() {
+    if (pending) {
+      window.clearTimeout(pending);
+    }
+    pending = window.setTimeout(update, 150);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", update);
+  } else {
+    update();
+  }
+  window.addEventListener("resize", later);
+  document.addEventListener("htmx:afterSettle", update);
+})();
