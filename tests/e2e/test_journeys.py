@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from agencies.choices import AgencyKind, RecordType, Role
 from cases.models import CaseAssignment, RiskAssessment, SupervisionContact
@@ -44,6 +45,11 @@ def test_officer_logs_a_contact_on_a_phone(open_page, check) -> None:  # noqa: A
     check(page, "contacts-tab-behind")
     page.get_by_role("link", name="Log a contact").click()
     check(page, "contact-form")
+    # a save without the type of contact is refused, the error next to it, focus on it
+    page.get_by_role("button", name="Save contact").click()
+    page.get_by_text("This field is required.").wait_for()
+    assert page.evaluate("document.activeElement.name") == "contact_type"
+    check(page, "contact-form-error")
     # when the officer logs an office visit, face to face, now (the defaults), in a few taps
     page.get_by_text("Office", exact=True).click()
     page.get_by_label("Location").fill("District office")
@@ -65,16 +71,20 @@ def test_case_manager_records_an_assessment_with_a_live_score(open_page, check) 
     login(page, manager)
     page.goto(f"/cases/{case.pk}/assessments/new/?instrument={instrument.pk}")
     check(page, "assessment-form")
+    # saving with nothing answered is refused: errors next to the items, focus on the first
+    page.get_by_role("button", name="Save assessment").click()
+    page.get_by_text("Nothing was saved").wait_for()
+    assert page.evaluate("document.activeElement.name") == "item_unstable_housing"
+    check(page, "assessment-form-errors")
     # answering the first item shows a running total, no level yet
     page.get_by_label("Yes (+1)").first.check()
-    page.locator('#score-preview [data-testid="total"]').wait_for()
-    assert page.inner_text('[data-testid="total"]') == "1"
+    expect(page.locator('#score-preview [data-testid="total"]')).to_have_text("1")
+    expect(page.locator("#score-preview")).to_contain_text("1 item to go")
     assert page.locator('[data-testid="level"]').count() == 0
     check(page, "score-so-far")
     # answering the last item shows the level
     page.get_by_role("group", name="2. Unemployed").get_by_label("No (0)").check()
-    page.locator('[data-testid="level"]').wait_for()
-    assert page.inner_text('[data-testid="level"]') == "high"
+    expect(page.locator('#score-preview [data-testid="level"]')).to_have_text("high")
     check(page, "score-complete")
     page.get_by_role("button", name="Save assessment").click()
     page.wait_for_url("**/cases/assessments/*/")
