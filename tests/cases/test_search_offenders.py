@@ -54,7 +54,7 @@ def test_an_impossible_date_is_an_identifier_not_a_crash() -> None:
         "Jo Sm",  # partial both
         "Smtih",  # typo (transposed letters)
         "Jonh Smith",  # typo in the first name
-        "Quincy",  # middle name
+        "John Quincy Smith",  # with the middle name
         "Smitherson",  # alias
         "Jack Smitherson",  # alias, both names
         "1979-04-02",  # date of birth, ISO
