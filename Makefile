@@ -35,6 +35,7 @@ run: assets demo
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -r sartcm agencies cases mou protocols -lll
 
 check: install node_modules/.installed
 	$(PY) manage.py check

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any, Self
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from sartcm.querysets import RestrictedQuerySet
 
@@ -48,6 +49,36 @@ class StaffQuerySet(RestrictedQuerySet):
 
 
 class TrainingRecordQuerySet(RestrictedQuerySet):
+    def most_recent(self) -> Self:
+        """Each staff member's most recent completion of each course (a renewal supersedes
+        the record before it, so an old expired record raises no alert)."""
+        later = self.model.objects.filter(
+            staff_id=OuterRef("staff_id"), course_id=OuterRef("course_id")
+        ).filter(
+            Q(completed_on__gt=OuterRef("completed_on"))
+            | Q(completed_on=OuterRef("completed_on"), pk__gt=OuterRef("pk"))
+        )
+        return self.filter(~Exists(later))
+
+    def of_active_staff(self) -> Self:
+        return self.filter(
+            staff__active=True, staff__user__is_active=True, staff__agency__active=True
+        )
+
+    def expiring(self, on: date, days: int) -> Self:
+        """For the alert engine: latest records of active staff expiring between `on` and
+        `on + days` inclusive (uses training_expires_idx)."""
+        return (
+            self.filter(expires_on__gte=on, expires_on__lte=on + timedelta(days=days))
+            .most_recent()
+            .of_active_staff()
+        )
+
+    def expired(self, on: date) -> Self:
+        """For the alert engine: latest records of active staff that expired before `on`
+        (a record is current through its expires_on date)."""
+        return self.filter(expires_on__lt=on).most_recent().of_active_staff()
+
     def _restrict(self, user: Any, action: str) -> Self:
         if user.is_superuser:
             return self.all()

@@ -7,4 +7,11 @@ class CasesConfig(AppConfig):
     name = "cases"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from cases import signals  # noqa: F401 - connects MOU/term change receivers
+        from cases.querysets import reload_permission_ids
+
+        post_migrate.connect(
+            reload_permission_ids, sender=self, dispatch_uid="cases_permission_ids"
+        )

@@ -21,6 +21,18 @@ from sartcm.querysets import RestrictedQuerySet
 _PERMISSION_IDS: dict[str, int] = {}
 
 
+def reload_permission_ids(**kwargs: Any) -> None:
+    """(Re)load the Case permission ids. Connected to post_migrate for the cases app, which runs
+    after auth has (re)created the permissions — also after a test database flush, which
+    recreates them with new ids."""
+    _PERMISSION_IDS.clear()
+    _PERMISSION_IDS.update(
+        Permission.objects.filter(
+            content_type__app_label="cases", content_type__model="case"
+        ).values_list("codename", "id")
+    )
+
+
 def permission_id(codename: str) -> int:
     """Primary key of a Case object permission (cached per process; the set is fixed)."""
     if codename not in _PERMISSION_IDS:
@@ -102,14 +114,20 @@ class AlertQuerySet(CaseRecordQuerySet):
 
     def _restrict(self, user: Any, action: str) -> Self:
         # Case alerts follow standing on the case (status record type); agency-level alerts
-        # (MOU, training) are visible to the agency they were raised for; and everyone sees
-        # the alerts assigned to them.
+        # (MOU, training) are visible to the agency they were raised for; everyone sees the
+        # alerts assigned or escalated to them; supervisors see every alert of their agency.
         if user.is_superuser:
             return self.all()
         staff = staff_of(user)
         if staff is None:
             return self.none()
-        q = Q(case__isnull=True, agency_id=staff.agency_id) | Q(assignee_id=staff.pk)
+        q = (
+            Q(case__isnull=True, agency_id=staff.agency_id)
+            | Q(assignee_id=staff.pk)
+            | Q(escalated_to_id=staff.pk)
+        )
+        if staff.has_role("supervisor"):
+            q |= Q(agency_id=staff.agency_id)
         case_q = standing_q(user, "view", RecordType.STATUS, prefix="case__")
         if case_q is not None:
             q |= Q(case__isnull=False) & case_q

@@ -124,8 +124,10 @@ class Signature(models.Model):
 class DataSharingTerm(models.Model):
     """Provider → recipient: a record type, the fields shared, the actions allowed, the scope.
 
-    Amending terms creates new rows with the next version; old rows get `superseded_at` and
-    stay as history. Only rows with `superseded_at IS NULL` of an active MOU are in force.
+    Amending terms creates new rows with the next version (pending while `version` is
+    `mou.terms_version + 1`); when every party has signed that version, the old rows get
+    `superseded_at` and stay as history and `mou.terms_version` moves on. In force: rows of an
+    active MOU with `superseded_at IS NULL` and `version = mou.terms_version`.
     """
 
     API_SCOPE = "{action}:mous"  # scope an API key needs (sartcm.querysets)
@@ -171,8 +173,10 @@ class DataSharingTerm(models.Model):
                 name="%(app_label)s_%(class)s_has_fields",
                 violation_error_message="A term must share at least one field.",
             ),
+            # Includes `version` so a pending amendment (version = terms_version + 1) can hold
+            # a new row for the same provider/recipient/record type while the old one is in force.
             models.UniqueConstraint(
-                fields=["mou", "provider", "recipient", "record_type"],
+                fields=["mou", "version", "provider", "recipient", "record_type"],
                 condition=Q(superseded_at__isnull=True),
                 name="%(app_label)s_%(class)s_unique_current",
                 violation_error_message="This MOU already has a current term for this provider, recipient and record type.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Self
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from sartcm.querysets import RestrictedQuerySet
 
@@ -34,9 +34,10 @@ class MOUQuerySet(RestrictedQuerySet):
 
 class TermQuerySet(RestrictedQuerySet):
     def in_force(self, on: date) -> Self:
-        """Current-version terms of MOUs active on `on`."""
+        """Current-version terms of MOUs active on `on` (a pending amendment is not in force)."""
         return self.filter(
             superseded_at__isnull=True,
+            version=F("mou__terms_version"),
             mou__status="active",
             mou__effective_date__lte=on,
         ).filter(Q(mou__expiration_date__isnull=True) | Q(mou__expiration_date__gte=on))

@@ -24,13 +24,25 @@ class StandardQuerySet(RestrictedQuerySet):
 
     def _restrict(self, user: Any, action: str) -> Self:
         # Standards are statewide reference data: every active staff member reads them;
-        # changes are checked by role in the service layer.
-        from agencies.querysets import staff_of
+        # only editors (protocols.rules) add or change them.
+        from protocols.rules import can_edit_standards, can_read_reference_data
 
-        if user.is_superuser or staff_of(user) is not None:
-            return self.all()
-        return self.none()
+        allowed = can_read_reference_data(user) if action == "view" else can_edit_standards(user)
+        return self.all() if allowed else self.none()
 
 
 class ProtocolQuerySet(StandardQuerySet):
-    pass
+    def _restrict(self, user: Any, action: str) -> Self:
+        # Read: every active staff member. Change: editors; an agency's own protocol only by
+        # that agency's editors (statewide protocols, owner empty, by any editor).
+        from agencies.querysets import staff_of
+        from protocols.rules import can_edit_standards, can_read_reference_data
+
+        if action == "view":
+            return self.all() if can_read_reference_data(user) else self.none()
+        if not can_edit_standards(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        staff = staff_of(user)
+        return self.filter(Q(owner_agency__isnull=True) | Q(owner_agency_id=staff.agency_id))

@@ -8,4 +8,5 @@ class SartcmConfig(AppConfig):
     verbose_name = "SARTCM framework"
 
     def ready(self) -> None:
+        # Logon, failed logon and logoff are audited by sartcm.security (with axes).
         from sartcm.api import schema  # noqa: F401 - registers OpenAPI extensions

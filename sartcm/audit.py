@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import models
@@ -10,8 +10,38 @@ from django.db import models
 from sartcm.context import current
 from sartcm.models import AuditAction, AuditEvent, AuditOutcome
 
+# case id -> lead agency id, for disseminations; set by the cases app at start-up so the
+# framework stays free of domain imports.
+CaseOwnerLookup = Callable[[Iterable[int]], dict[int, int]]
+_case_owner_lookup: CaseOwnerLookup | None = None
+
+
+def set_case_owner_lookup(lookup: CaseOwnerLookup) -> None:
+    global _case_owner_lookup
+    _case_owner_lookup = lookup
+
+
+def case_id_of(obj: Any) -> int | None:
+    """The case an object belongs to (a case is its own case)."""
+    if obj._meta.model_name == "case" and obj._meta.app_label == "cases":
+        return obj.pk
+    return getattr(obj, "case_id", None)
+
+
+def object_repr(obj: Any) -> str:
+    """How an object is named in the trail. Case data is named by type and id (and case number)
+    only: str() of a case names the offender, and the trail is read by people (a partner's
+    auditor) who may not be allowed to see identity."""
+    if getattr(obj, "RECORD_TYPE", None):
+        number = getattr(obj, "case_number", None)
+        return f"{obj._meta.verbose_name} {number or '#' + str(obj.pk)}"[:200]
+    return str(obj)[:200]
+
 
 def _agency_id(user: Any) -> int | None:
+    cached = getattr(user, "_sartcm_staff", False) if user is not None else False
+    if cached is not False:  # staff_of() already loaded it for this request
+        return cached.agency_id if cached is not None else None
     staff = getattr(user, "staff", None) if user is not None else None
     try:
         return staff.agency_id if staff is not None else None
@@ -32,7 +62,9 @@ def record(
     recipient_agency_id: int | None = None,
     object_type: str = "",
     object_id: str = "",
+    username: str = "",
 ) -> AuditEvent:
+    """One audit row. `username` names the account tried when there is no user (failed logon)."""
     ctx = current()
     authenticated = user is not None and getattr(user, "is_authenticated", False)
     if obj is not None:
@@ -43,14 +75,14 @@ def record(
     return AuditEvent.objects.create(
         request_id=ctx.request_id,
         user=user if authenticated else None,
-        username=getattr(user, "username", "") if authenticated else "",
+        username=getattr(user, "username", "") if authenticated else username[:150],
         agency_id=_agency_id(user) if authenticated else None,
         action=action,
         outcome=outcome,
         channel=ctx.channel,
         object_type=object_type,
         object_id=object_id,
-        object_repr=str(obj)[:200] if obj is not None else "",
+        object_repr=object_repr(obj) if obj is not None else "",
         case_id=case_id,
         recipient_agency_id=recipient_agency_id,
         fields=sorted(fields),
@@ -61,12 +93,25 @@ def record(
 
 
 def record_reads(
-    user: Any, action: str, objects: Iterable[models.Model], fields: Iterable[str] = ()
+    user: Any,
+    action: str,
+    objects: Iterable[models.Model],
+    fields: Iterable[str] = (),
+    *,
+    fields_by_object: Sequence[Iterable[str]] | None = None,
 ) -> None:
-    """One audit row per object read (set-based insert), e.g. the rows of a list page."""
+    """One audit row per object read (set-based insert), e.g. the rows of a list page.
+
+    `fields_by_object` (same order as `objects`) names the fields disclosed per object when
+    they differ from row to row (field allow-lists depend on each row's case)."""
     ctx = current()
     agency_id = _agency_id(user)
-    field_list = sorted(fields)
+    objects = list(objects)
+    field_lists = (
+        [sorted(f) for f in fields_by_object]
+        if fields_by_object is not None
+        else [sorted(fields)] * len(objects)
+    )
     rows = [
         AuditEvent(
             request_id=ctx.request_id,
@@ -77,14 +122,105 @@ def record_reads(
             channel=ctx.channel,
             object_type=obj._meta.label_lower,
             object_id=str(obj.pk),
-            object_repr=str(obj)[:200],
-            case_id=getattr(obj, "case_id", None) if obj._meta.model_name != "case" else obj.pk,
+            object_repr=object_repr(obj),
+            case_id=case_id_of(obj),
             fields=field_list,
             source_address=ctx.source_address,
         )
-        for obj in objects
+        for obj, field_list in zip(objects, field_lists, strict=True)
     ]
     AuditEvent.objects.bulk_create(rows)
 
 
-__all__ = ["AuditAction", "AuditOutcome", "record", "record_reads"]
+def record_disseminations(
+    user: Any,
+    objects: Iterable[models.Model],
+    *,
+    fields_by_object: Sequence[Iterable[str]] | None = None,
+    case_ids_by_object: Sequence[Iterable[int] | None] | None = None,
+) -> int:
+    """A DISSEMINATE row for each object read by an agency other than its case's lead agency
+    (release of data to another agency, CJIS 5.4.1.1). Two queries whatever the number of
+    objects. `case_ids_by_object` overrides the case(s) of each object (an offender belongs to
+    the cases through which the reader sees it; None = its own case). Returns the number of rows written."""
+    objects = list(objects)
+    agency_id = _agency_id(user)
+    if not objects or agency_id is None or _case_owner_lookup is None:
+        return 0
+    overrides = case_ids_by_object if case_ids_by_object is not None else [None] * len(objects)
+    case_lists = [
+        list(ids) if ids is not None else ([cid] if (cid := case_id_of(obj)) is not None else [])
+        for obj, ids in zip(objects, overrides, strict=True)
+    ]
+    owners = _case_owner_lookup({cid for ids in case_lists for cid in ids})
+    field_lists = (
+        [sorted(f) for f in fields_by_object]
+        if fields_by_object is not None
+        else [[] for _ in objects]
+    )
+    ctx = current()
+    rows = [
+        AuditEvent(
+            request_id=ctx.request_id,
+            user=user,
+            username=user.username,
+            agency_id=agency_id,
+            action=AuditAction.DISSEMINATE,
+            channel=ctx.channel,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            object_repr=object_repr(obj),
+            case_id=cid,
+            recipient_agency_id=agency_id,
+            fields=field_list,
+            detail=f"disclosed to agency {agency_id}; lead agency {owners[cid]}",
+            source_address=ctx.source_address,
+        )
+        for obj, ids, field_list in zip(objects, case_lists, field_lists, strict=True)
+        for cid in ids
+        if cid in owners and owners[cid] != agency_id
+    ]
+    AuditEvent.objects.bulk_create(rows)
+    return len(rows)
+
+
+def record_refusal(user: Any, **kwargs: Any) -> None:
+    """Audit a refused attempt (e.g. a write naming a field not shared).
+
+    The refusal raises, which rolls back the surrounding transaction — and an audit row written
+    in it. So during a request the row is queued on the request context and written once the
+    transactions opened for the request are gone (API exception handler, end of request).
+    Outside a request it is written at once.
+    """
+    from django.db import connection
+
+    kwargs.setdefault("action", AuditAction.DENIED)
+    kwargs.setdefault("outcome", AuditOutcome.DENIED)
+    ctx = current()
+    if ctx.in_request:
+        ctx.pending_refusals.append((len(connection.atomic_blocks), user, kwargs))
+    else:
+        record(user, **kwargs)
+
+
+def flush_refusals(*, final: bool = False) -> None:
+    """Write queued refusals: all of them at the end of the request (`final`), else those
+    whose transaction has been left by now."""
+    from django.db import connection
+
+    pending = current().pending_refusals
+    depth = len(connection.atomic_blocks)
+    for item in [item for item in pending if final or item[0] > depth]:
+        pending.remove(item)
+        record(item[1], **item[2])
+
+
+__all__ = [
+    "AuditAction",
+    "AuditOutcome",
+    "case_id_of",
+    "record",
+    "record_disseminations",
+    "record_reads",
+    "set_case_owner_lookup",
+]

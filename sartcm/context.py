@@ -18,6 +18,10 @@ class RequestContext:
     source_address: str | None = None
     channel: str = "system"  # page, api, admin, job, system
     user_id: int | None = None
+    # Refusals recorded inside a transaction that the refusal itself rolls back; written by
+    # flush_refusals() once the transaction is gone (end of request / exception handler).
+    pending_refusals: list = field(default_factory=list)
+    in_request: bool = False
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("sartcm_request_context", default=None)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from sartcm import audit
 from sartcm.context import RequestContext, _current
 
 
@@ -28,11 +29,13 @@ class RequestContextMiddleware:
             source_address=client_address(request),
             channel=channel,
             user_id=user.pk if user is not None and user.is_authenticated else None,
+            in_request=True,
         )
         token = _current.set(ctx)
         request.request_id = ctx.request_id  # type: ignore[attr-defined]
         try:
             response = self.get_response(request)
+            audit.flush_refusals(final=True)
         finally:
             _current.reset(token)
         response["X-Request-ID"] = str(ctx.request_id)

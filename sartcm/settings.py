@@ -49,7 +49,8 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site needs an OTP-verified device (sartcm.security.admin_site).
+    "sartcm.security.apps.SecureAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,7 +63,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "pgtrigger",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "sartcm",
+    "sartcm.security",
     "agencies",
     "protocols",
     "mou",
@@ -71,17 +77,25 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sartcm.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sartcm.middleware.RequestContextMiddleware",
+    # After the audit context opens, so what they end is audited with the source address.
+    "sartcm.security.middleware.MFARequiredMiddleware",
+    "sartcm.security.middleware.SessionPolicyMiddleware",
+    "sartcm.security.middleware.PasswordPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
 ]
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked accounts before any check
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -107,14 +121,20 @@ TEMPLATES = [
     },
 ]
 
+# Passwords (CJIS IA-5, ASVS V6): 12+ characters (CJIS and ASVS say at least 8; 12 leaves room
+# for passphrases while staying typeable), up to 128 so long passphrases fit; common/breached
+# and agency words refused; the last 10 not reused. See docs/security.md.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 8},
+        "OPTIONS": {"min_length": envint("PASSWORD_MIN_LENGTH", 12)},
     },
+    {"NAME": "sartcm.security.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "sartcm.security.validators.BannedWordsValidator"},
+    {"NAME": "sartcm.security.validators.PasswordHistoryValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -225,15 +245,72 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets used under several field names, or one field name used for two sets.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "agencies.choices.Role",
+        "RegistrationRuleEnum": "protocols.choices.RegistrationRule",
+        "AlertRuleCodeEnum": "protocols.choices.AlertRuleCode",
+        "RegistrationEventKindEnum": "cases.choices.RegistrationEventKind",
+        "InstrumentKindEnum": "protocols.choices.InstrumentKind",
+        "VerificationResultEnum": "cases.choices.VerificationResult",
+        "PolygraphResultEnum": "cases.choices.PolygraphResult",
+    },
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Passwords, tokens, secrets and OTP codes never reach the log (sartcm.security.redaction).
+    "filters": {"redact": {"()": "sartcm.security.redaction.RedactSensitiveFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Error reports hide settings and POST values that look sensitive (OTP codes, URLs with passwords).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "sartcm.security.redaction.SensitiveExceptionReporterFilter"
+
+# --- Security policy (sartcm.security; docs/security.md) --------------------------------------
+# Lockout (CJIS AC-7): 5 consecutive failures within 15 minutes lock the username until an agency
+# administrator unlocks it (no cool-off). The window is applied by our handler.
+AXES_HANDLER = "sartcm.security.lockout.WindowedLockoutHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = None
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True  # "consecutive": a completed logon (MFA included) resets the count
+AXES_ENABLE_ACCESS_FAILURE_LOG = False  # our handler writes the per-failure rows itself
+AXES_LOCKOUT_CALLABLE = "sartcm.security.views.lockout_response"
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "code", "csrfmiddlewaretoken"]
+SECURITY_LOCKOUT_WINDOW_MINUTES = envint("LOCKOUT_WINDOW_MINUTES", 15)
+# axes.W006 asks for ip_address among the lockout parameters. CJIS locks the *account*; locking
+# by IP as well would let one agency's shared NAT address lock every colleague until an
+# administrator intervened. Rotating user agents or cookies cannot dodge a username lock.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# MFA (CJIS IA-2): TOTP for every account, recovery codes as the fallback.
+OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "SARTCM")
+OTP_LOGIN_URL = "login"
+
+# Sessions (CJIS AC-11/AC-12): the idle limit is enforced in the session data as well as by
+# the cookie/store expiry, so it holds whatever SESSION_COOKIE_AGE says.
+SECURITY_SESSION_IDLE_SECONDS = envint("SESSION_IDLE_SECONDS", 30 * 60)
+SECURITY_SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+SECURITY_PASSWORD_MAX_AGE_DAYS = envint("PASSWORD_MAX_AGE_DAYS", 365)
+SECURITY_PASSWORD_HISTORY = 10
+SECURITY_ACCOUNT_INACTIVE_DAYS = envint("ACCOUNT_INACTIVE_DAYS", 90)
+
+# Response headers (SecurityHeadersMiddleware). No inline scripts or styles anywhere.
+SECURITY_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # Demo accounts (README): only honoured outside production.
 DEMO_MODE = not PRODUCTION and envbool("DEMO_MODE", True)

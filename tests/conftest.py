@@ -18,3 +18,12 @@ def redis_client():
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.ping()
     return client
+
+
+@pytest.fixture
+def otp_login():
+    """`otp_login(client, user)`: sign in with a verified second factor (force_login alone is
+    refused by the MFA middleware). Same as `tests.helpers.otp_login`."""
+    from tests.helpers import otp_login as login
+
+    return login

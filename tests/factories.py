@@ -29,11 +29,18 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    password = factory.django.Password("correct horse battery staple")
+
+    @factory.post_generation
+    def password(obj, create: bool, extracted: str | None, **kwargs: object) -> None:  # noqa: N805
+        # set_password + save, so the password history sees the account's first password
+        obj.set_password(extracted or "correct horse battery staple")
+        if create:
+            obj.save()
 
 
 class StaffFactory(factory.django.DjangoModelFactory):

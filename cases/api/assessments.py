@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from agencies.choices import RecordType
 from agencies.models import Agency, StaffMember
-from cases.access import AllFields, prefetch_assignments
+from cases.access import AllFields
 from cases.models import Case, CasePlanGoal, ProgressNote, RiskAssessment
 from cases.scoring import flat_messages
 from cases.services import assessments as services
@@ -390,12 +390,6 @@ class RiskAssessmentViewSet(RestrictedViewSet):
             return "view"
         return super().restrict_action()
 
-    def paginate_queryset(self, queryset: Any) -> Any:
-        page = super().paginate_queryset(queryset)
-        # One query for the case-team membership behind `assigned`-scope field allow-lists.
-        prefetch_assignments(self.request.user, [row.case_id for row in self._audited_page])
-        return page
-
     def perform_create(self, serializer: Any) -> None:
         with transaction.atomic():
             instance = serializer.save()  # the service scores, saves and audits
@@ -498,11 +492,6 @@ class CasePlanGoalViewSet(RestrictedViewSet):
         if self.action == "progress_notes":
             return "view"
         return super().restrict_action()
-
-    def paginate_queryset(self, queryset: Any) -> Any:
-        page = super().paginate_queryset(queryset)
-        prefetch_assignments(self.request.user, [row.case_id for row in self._audited_page])
-        return page
 
     def perform_create(self, serializer: Any) -> None:
         with transaction.atomic():

@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from agencies.choices import RecordType
 from agencies.models import Agency
 from agencies.querysets import staff_of
-from cases.access import ALL_FIELDS, AllFields, allowed_fields, prefetch_assignments
+from cases.access import ALL_FIELDS, AllFields, allowed_fields
 from cases.choices import Rating
 from cases.compliance import (
     ComplianceStatus,
@@ -372,13 +372,6 @@ class CaseRecordViewSet(RestrictedViewSet):
 
     def perform_update(self, serializer: Any) -> None:
         serializer.save()
-
-    def paginate_queryset(self, queryset: Any) -> Any:
-        page = super().paginate_queryset(queryset)
-        rows = page if page is not None else self._audited_page
-        # Field allow-lists of partners with `assigned` terms: one query for the whole page.
-        prefetch_assignments(self.request.user, sorted({row.case_id for row in rows}))
-        return page
 
 
 class SupervisionContactViewSet(CaseRecordViewSet):

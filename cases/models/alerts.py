@@ -38,6 +38,9 @@ class Alert(models.Model):
     )
     status = models.CharField(max_length=12, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     message = models.CharField(max_length=300)
+    # Field-name → value pairs behind the message (names from agencies.vocabulary for
+    # `record_type`), so each reader's text is rendered from the fields allowed to them.
+    facts = models.JSONField(default=dict, blank=True)
     assignee = models.ForeignKey(
         StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
@@ -66,6 +69,12 @@ class Alert(models.Model):
                 fields=["assignee", "due_date"],
                 name="alert_inbox_idx",
                 condition=~Q(status="resolved"),
+            ),
+            # Escalation sweep: WHERE status = 'open' AND escalated_at IS NULL AND raised_at <= %s
+            models.Index(
+                fields=["raised_at"],
+                name="alert_escalation_idx",
+                condition=Q(status="open", escalated_at__isnull=True),
             ),
             # Sweep resolution: WHERE rule = %s AND status <> 'resolved'
             models.Index(

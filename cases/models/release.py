@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pgtrigger
 from django.db import models
 from django.db.models import Q
 
@@ -200,6 +201,12 @@ class BoardReview(models.Model):
         return f"Board review of {self.plan}"
 
 
+@pgtrigger.register(
+    # A recorded decision is the board's legal act: PostgreSQL refuses any change or removal;
+    # a later decision points at it through `supersedes` instead.
+    pgtrigger.Protect(name="board_decision_immutable_update", operation=pgtrigger.Update),
+    pgtrigger.Protect(name="board_decision_immutable_delete", operation=pgtrigger.Delete),
+)
 class BoardDecision(models.Model):
     """A recorded decision: immutable; a later decision supersedes it."""
 
@@ -235,8 +242,12 @@ class BoardDecision(models.Model):
         return f"{self.get_decision_display()} on {self.decided_on}"
 
 
+@pgtrigger.register(
+    pgtrigger.Protect(name="board_vote_immutable_update", operation=pgtrigger.Update),
+    pgtrigger.Protect(name="board_vote_immutable_delete", operation=pgtrigger.Delete),
+)
 class BoardVote(models.Model):
-    """One board member's vote on a decision."""
+    """One board member's vote on a decision (immutable with it)."""
 
     RECORD_TYPE = RecordType.BOARD_DECISIONS
 

@@ -14,6 +14,9 @@ from rest_framework.views import exception_handler
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    from sartcm.audit import flush_refusals
+
+    flush_refusals()  # the refused write's transaction has rolled back by now
     response = exception_handler(exc, context)
     if response is None:
         return None

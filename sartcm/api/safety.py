@@ -33,8 +33,13 @@ class IdempotencyConflict(APIException):
 
 
 def etag_for(instance: Any) -> str:
-    """A strong validator from the row's version counter, else its last-change time."""
+    """A strong validator: the row's version counter (`"3"`), else a hash of its last-change time.
+
+    An ETag only has to be unique among the versions of one resource (one URL).
+    """
     token: Any = getattr(instance, "version", None)
+    if token is not None:
+        return f'"{token}"'
     if token is None:
         updated = getattr(instance, "updated_at", None) or getattr(instance, "created_at", None)
         token = updated.isoformat() if updated else "0"

@@ -3,6 +3,13 @@ re-check after writes, field allow-lists on output, refused writes to unpermitte
 
 A resource's viewset sets `queryset` and `serializer_class`; the serializer subclasses
 `FieldLimitedSerializer` and names its `record_type`.
+
+DRF trap: `DjangoObjectPermissions` lets any signed-in user GET any object. Here every method
+maps to an action (GET/HEAD/OPTIONS → view, POST → add, PUT/PATCH/DELETE → change) and the
+queryset is restricted by that action, so an object the caller may view but not change answers
+404 to a write, before anything is saved. Reads are audited with the fields disclosed, and a
+read by an agency other than the case's lead agency is also recorded as a dissemination.
+Every resource gets a field-limited CSV export at `<prefix>/export/`.
 """
 
 from __future__ import annotations
@@ -10,14 +17,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from sartcm import audit
 from sartcm.api.safety import ETagMixin, IdempotentCreateMixin
-from sartcm.models import AuditAction, AuditOutcome
+from sartcm.exports import csv_response
+from sartcm.models import AuditAction
 
 ACTION_FOR_METHOD = {
     "GET": "view",
@@ -70,22 +81,25 @@ class FieldLimitedSerializer(serializers.ModelSerializer):
         allowed = self.allowed(instance)
         return {k: v for k, v in data.items() if k in self.always_fields or k in allowed}
 
-    def check_writable(self, case: Any, attrs: dict[str, Any]) -> None:
-        """Refuse (400, audited) a write naming a field the caller may not write."""
+    def check_writable(
+        self, case: Any, attrs: dict[str, Any], *, allowed: frozenset[str] | None = None
+    ) -> None:
+        """Refuse (400, audited) a write naming a field the caller may not write.
+
+        `allowed` overrides the allow-list (for records that are not under one case)."""
         from cases.access import allowed_fields
 
-        allowed = allowed_fields(self._user(), case, self.record_type)
+        if allowed is None:
+            allowed = allowed_fields(self._user(), case, self.record_type)
         forbidden = sorted(
             name
             for name in self.initial_data
             if name not in allowed and name not in self.always_fields
         )
         if forbidden:
-            audit.record(
+            audit.record_refusal(
                 self._user(),
-                AuditAction.DENIED,
-                outcome=AuditOutcome.DENIED,
-                case_id=case.pk,
+                case_id=getattr(case, "pk", None),
                 object_type=self.Meta.model._meta.label_lower,
                 fields=forbidden,
                 detail="write to fields not permitted by the caller's MOU terms",
@@ -101,41 +115,76 @@ class FieldLimitedSerializer(serializers.ModelSerializer):
 class RestrictedViewSet(IdempotentCreateMixin, ETagMixin, viewsets.ModelViewSet):
     """restrict(user, action) for every request; objects outside it answer 404.
 
-    Lists and details are audited as reads with the fields disclosed.
+    Lists, details and exports are audited as reads with the fields disclosed (and as
+    disseminations when the reader's agency is not the case's lead agency).
     """
 
     permission_classes = [IsActiveStaff]
     audit_reads = True
+    export_limit = 10_000
+    # Ordering by a field the caller may not see would leak it: widen deliberately per viewset.
+    ordering_fields = ["id"]
 
     def restrict_action(self) -> str:
         return ACTION_FOR_METHOD.get(self.request.method or "GET", "view")
 
     def get_queryset(self) -> Any:
-        return self.queryset.model.objects.restrict(
-            self.request.user, self.restrict_action()
-        ).order_by(*(self.queryset.query.order_by or self.queryset.model._meta.ordering or ["pk"]))
+        # restrict the declared queryset (keeps its select_related/prefetch_related)
+        return (
+            self.queryset.all()
+            .restrict(self.request.user, self.restrict_action())
+            .order_by(
+                *(self.queryset.query.order_by or self.queryset.model._meta.ordering or ["pk"])
+            )
+        )
+
+    def audit_case_ids(self, obj: Any) -> list[int] | None:
+        """Cases through which `obj` is disclosed (default: its own case)."""
+        return None
+
+    def prepare_page(self, objects: list[Any]) -> None:
+        """Before serializing: load case-team membership for every case of the page in one
+        query, so field allow-lists cost the same for 5 rows as for 50."""
+        from cases.access import prefetch_assignments
+
+        case_ids: set[int] = set()
+        for obj in objects:
+            ids = self.audit_case_ids(obj)
+            if ids is None:
+                ids = [cid] if (cid := audit.case_id_of(obj)) is not None else []
+            case_ids.update(ids)
+        if case_ids:
+            prefetch_assignments(self.request.user, sorted(case_ids))
+
+    def audit_disclosure(self, action: str, objects: list[Any], rows: list[dict]) -> None:
+        if not self.audit_reads or not objects:
+            return
+        fields = [[k for k in row if k != "id"] for row in rows]
+        audit.record_reads(self.request.user, action, objects, fields_by_object=fields)
+        audit.record_disseminations(
+            self.request.user,
+            objects,
+            fields_by_object=fields,
+            case_ids_by_object=[self.audit_case_ids(obj) for obj in objects],
+        )
 
     def list(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        response = super().list(request, *args, **kwargs)
-        if self.audit_reads:
-            page = getattr(self, "_audited_page", None)
-            if page:
-                audit.record_reads(request.user, AuditAction.LIST, page)
-        return response
-
-    def paginate_queryset(self, queryset: Any) -> Any:
-        page = super().paginate_queryset(queryset)
-        self._audited_page = page if page is not None else list(queryset)
-        return page
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        objects = list(page) if page is not None else list(queryset)
+        self.prepare_page(objects)
+        data = self.get_serializer(objects, many=True).data
+        self.audit_disclosure(AuditAction.LIST, objects, list(data))
+        if page is not None:
+            return self.get_paginated_response(data)
+        return Response(data)
 
     def retrieve(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()  # within restrict(user, "view"): invisible -> 404
         self._etag_instance = instance
+        self.prepare_page([instance])
         data = self.get_serializer(instance).data
-        if self.audit_reads:
-            audit.record(
-                request.user, AuditAction.VIEW, instance, fields=[k for k in data if k != "id"]
-            )
+        self.audit_disclosure(AuditAction.VIEW, [instance], [data])
         return Response(data)
 
     def update(self, request: Any, *args: Any, **kwargs: Any) -> Response:
@@ -157,6 +206,26 @@ class RestrictedViewSet(IdempotentCreateMixin, ETagMixin, viewsets.ModelViewSet)
             self.perform_destroy(instance)
         return Response(status=204)
 
+    @extend_schema(
+        summary="Export as CSV (only the fields you may see)",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(detail=False, methods=["get"], url_path="export")
+    def export(self, request: Any) -> HttpResponse:
+        """The filtered list as CSV, field-limited like the API and audited as an export."""
+        queryset = self.filter_queryset(self.get_queryset())[: self.export_limit]
+        objects = list(queryset)
+        self.prepare_page(objects)
+        rows = list(self.get_serializer(objects, many=True).data)
+        header: list[str] = []
+        for row in rows:
+            header.extend(k for k in row if k not in header)
+        self.audit_disclosure(AuditAction.EXPORT, objects, rows)
+        name = self.queryset.model._meta.model_name
+        return csv_response(
+            f"{name}-export.csv", header, ([row.get(k, "") for k in header] for row in rows)
+        )
+
     def perform_create(self, serializer: Any) -> None:
         with transaction.atomic():
             instance = serializer.save()
@@ -170,10 +239,14 @@ class RestrictedViewSet(IdempotentCreateMixin, ETagMixin, viewsets.ModelViewSet)
         if hasattr(serializer.instance, "version"):
             extra["version"] = serializer.instance.version + 1  # safe: the row is locked
         with transaction.atomic():
+            before = type(serializer)(serializer.instance, context=serializer.context).data
             instance = serializer.save(**extra)
             self.recheck_scope(instance, "change")
             audit.record(
-                self.request.user, AuditAction.CHANGE, instance, changes={"after": serializer.data}
+                self.request.user,
+                AuditAction.CHANGE,
+                instance,
+                changes={"before": before, "after": serializer.data},
             )
 
     def perform_destroy(self, instance: Any) -> None:

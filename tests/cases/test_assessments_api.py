@@ -25,6 +25,7 @@ from tests.factories_assessments import (
     stable_answers,
     staff,
 )
+from tests.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -78,7 +79,7 @@ def world(instruments):  # noqa: ANN001, ANN201
 def client_for(member) -> APIClient:  # noqa: ANN001
     # A session login: every request loads its own user, so no per-user cache carries over.
     client = APIClient()
-    client.force_login(member.user)
+    otp_login(client, member.user)
     return client
 
 

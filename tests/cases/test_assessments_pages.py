@@ -26,6 +26,7 @@ from tests.factories_assessments import (
     stable_answers,
     staff,
 )
+from tests.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -66,7 +67,7 @@ def world():  # noqa: ANN201
 
 def login(member) -> Client:  # noqa: ANN001
     client = Client()
-    client.force_login(member.user)
+    otp_login(client, member.user)
     return client
 
 

@@ -26,6 +26,7 @@ from tests.factories_contacts import (
     share,
     staff_user,
 )
+from tests.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def world():  # noqa: ANN201
 def api(user=None) -> APIClient:  # noqa: ANN001
     client = APIClient()
     if user is not None:
-        client.force_login(user)
+        otp_login(client, user)
     return client
 
 

@@ -25,6 +25,7 @@ from tests.factories_contacts import (
     share,
     staff_user,
 )
+from tests.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def world():  # noqa: ANN201
 
 
 def get(client, user, url):  # noqa: ANN001, ANN201
-    client.force_login(user)
+    otp_login(client, user)
     return client.get(url)
 
 
@@ -102,7 +103,7 @@ def test_caseload_query_count_does_not_grow_with_cases(client, world) -> None:  
         for _ in range(n):
             case = CaseFactory(lead_agency=world.lead, officer=world.officer.staff)
             SupervisionContactFactory(case=case)
-        client.force_login(world.officer)
+        otp_login(client, world.officer)
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(reverse("cases:caseload")).status_code == 200
         return len(ctx)
@@ -155,7 +156,7 @@ def test_contacts_tab_is_404_without_contacts_standing(client, world, persona) -
 def test_contacts_list_query_count_does_not_grow_with_the_page(client, world) -> None:  # noqa: ANN001
     def count_for(n: int) -> int:
         SupervisionContactFactory.create_batch(n, case=world.case, officer=world.officer.staff)
-        client.force_login(world.officer)
+        otp_login(client, world.officer)
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(contacts_url(world.case)).status_code == 200
         return len(ctx)
@@ -186,7 +187,7 @@ def test_contact_form_is_mobile_friendly(client, world) -> None:  # noqa: ANN001
 
 
 def test_logging_a_contact_from_the_form(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.officer)
+    otp_login(client, world.officer)
     response = client.post(
         add_url(world.case) + "?next=caseload",
         {
@@ -209,7 +210,7 @@ def test_logging_a_contact_from_the_form(client, world) -> None:  # noqa: ANN001
 
 
 def test_a_future_contact_shows_the_error_next_to_the_field(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.officer)
+    otp_login(client, world.officer)
     later = (timezone.localtime() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
         add_url(world.case), {"contact_type": "office", "contact_at": later, "outcome": "completed"}
@@ -226,7 +227,7 @@ def test_a_future_contact_shows_the_error_next_to_the_field(client, world) -> No
 
 
 def test_missing_type_shows_the_error_next_to_the_field(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.officer)
+    otp_login(client, world.officer)
     response = client.post(add_url(world.case), {"contact_at": "", "outcome": "completed"})
     assert 'id="id_contact_type-error"' in response.content.decode()
 
@@ -234,7 +235,7 @@ def test_missing_type_shows_the_error_next_to_the_field(client, world) -> None: 
 @pytest.mark.parametrize("persona", ["advocate", "outsider", "provider"])
 def test_contact_form_is_404_without_add_standing(client, world, persona) -> None:  # noqa: ANN001
     user = getattr(world, persona)
-    client.force_login(user)
+    otp_login(client, user)
     assert client.get(add_url(world.case)).status_code == 404
     assert client.post(add_url(world.case), {"contact_type": "office"}).status_code == 404
     assert not SupervisionContact.objects.exists()
@@ -262,7 +263,7 @@ def test_officer_sees_the_providers_reports(client, world) -> None:  # noqa: ANN
 
 
 def test_provider_adds_a_report_through_the_page(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.provider)
+    otp_login(client, world.provider)
     page = client.get(treatment_url(world.case)).content.decode()
     assert report_url(world) in page
     assert "Expected completion" not in page  # not shared with the provider
@@ -298,7 +299,7 @@ def test_provider_adds_a_report_through_the_page(client, world) -> None:  # noqa
 
 def test_provider_without_an_add_term_gets_404_on_the_report_form(client) -> None:  # noqa: ANN001
     view_only = build_world(provider_can_add=False)
-    client.force_login(view_only.provider)
+    otp_login(client, view_only.provider)
     assert client.get(treatment_url(view_only.case)).status_code == 200
     assert client.get(report_url(view_only)).status_code == 404
     assert client.post(report_url(view_only), {"month": "2026-02"}).status_code == 404
@@ -307,7 +308,7 @@ def test_provider_without_an_add_term_gets_404_on_the_report_form(client) -> Non
 def test_victim_advocate_never_sees_treatment_or_polygraph(client, world) -> None:  # noqa: ANN001
     TreatmentReportFactory(enrollment=world.enrollment)
     PolygraphExamFactory(case=world.case)
-    client.force_login(world.advocate)
+    otp_login(client, world.advocate)
     assert client.get(treatment_url(world.case)).status_code == 404
     assert (
         client.get(reverse("cases:case-polygraph", kwargs={"case_pk": world.case.pk})).status_code
@@ -317,7 +318,7 @@ def test_victim_advocate_never_sees_treatment_or_polygraph(client, world) -> Non
 
 def test_polygraph_page_and_form(client, world) -> None:  # noqa: ANN001
     PolygraphExamFactory(case=world.case, disclosures="Visited a park.", flagged=True)
-    client.force_login(world.officer)
+    otp_login(client, world.officer)
     url = reverse("cases:case-polygraph", kwargs={"case_pk": world.case.pk})
     body = client.get(url).content.decode()
     assert "Visited a park." in body and "Flagged" in body
@@ -335,7 +336,7 @@ def test_polygraph_page_and_form(client, world) -> None:  # noqa: ANN001
 
 
 def test_provider_sees_no_polygraph_without_a_term(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.provider)
+    otp_login(client, world.provider)
     assert (
         client.get(reverse("cases:case-polygraph", kwargs={"case_pk": world.case.pk})).status_code
         == 404
@@ -347,7 +348,7 @@ def test_provider_sees_no_polygraph_without_a_term(client, world) -> None:  # no
 
 
 def test_enroll_and_discharge_through_the_pages(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.case_manager)
+    otp_login(client, world.case_manager)
     response = client.post(
         reverse("cases:treatment-enroll", kwargs={"case_pk": world.case.pk}),
         {"provider": world.provider_agency.pk, "program": "Aftercare", "intake_date": "2026-02-02"},

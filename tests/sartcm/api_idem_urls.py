@@ -9,6 +9,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sartcm import urls as site_urls
 from sartcm.api.safety import IdempotentCreateMixin
 from sartcm.api.viewsets import IsActiveStaff
 
@@ -33,4 +34,4 @@ class EchoView(IdempotentCreateMixin, _Base):
         return self.create(request)
 
 
-urlpatterns = [path("echo/", EchoView.as_view())]
+urlpatterns = [path("echo/", EchoView.as_view()), *site_urls.urlpatterns]

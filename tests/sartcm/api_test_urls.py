@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from agencies.choices import RecordType
 from cases.models import Case
+from sartcm import urls as site_urls
 from sartcm.api.viewsets import FieldLimitedSerializer, RestrictedViewSet
 
 
@@ -34,4 +35,5 @@ class CaseViewSet(RestrictedViewSet):
 
 router = DefaultRouter()
 router.register("cases", CaseViewSet, basename="testcase")
-urlpatterns = router.urls
+# The site's own URLs too: the MFA middleware and templates reverse them.
+urlpatterns = router.urls + site_urls.urlpatterns

@@ -20,6 +20,7 @@ from sartcm.apikeys import (
 )
 from sartcm.models import APIKey, AuditEvent, IdempotencyRecord
 from tests.factories import CaseFactory, StaffFactory
+from tests.helpers import otp_login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.sartcm.api_test_urls")]
 
@@ -138,7 +139,7 @@ def test_stale_if_match_gets_412_and_changes_nothing() -> None:
     staff = StaffFactory(roles=[Role.CASE_MANAGER])
     case = CaseFactory(lead_agency=staff.agency)
     client = APIClient()
-    client.force_login(staff.user)
+    otp_login(client, staff.user)
     first = client.get(f"/cases/{case.pk}/")
     etag = first["ETag"]
     # someone else changes it
@@ -161,7 +162,7 @@ def test_writing_a_field_not_shared_is_refused_naming_it(admin) -> None:
     staff = StaffFactory(roles=[Role.CASE_MANAGER])
     case = CaseFactory(lead_agency=staff.agency)
     client = APIClient()
-    client.force_login(staff.user)
+    otp_login(client, staff.user)
     response = client.patch(f"/cases/{case.pk}/", {"jurisdiction": "Elsewhere"}, format="json")
     # read-only for everyone: DRF ignores read-only fields; the value must not change
     case.refresh_from_db()
@@ -173,7 +174,7 @@ def test_writing_a_field_not_shared_is_refused_naming_it(admin) -> None:
 def test_idempotency_key_replays_and_refuses_a_different_body() -> None:
     staff = StaffFactory(roles=[Role.CASE_MANAGER])
     client = APIClient()
-    client.force_login(staff.user)
+    otp_login(client, staff.user)
     body = {"text": "hello"}
     first = client.post("/echo/", body, format="json", HTTP_IDEMPOTENCY_KEY="abc-1")
     again = client.post("/echo/", body, format="json", HTTP_IDEMPOTENCY_KEY="abc-1")
@@ -201,7 +202,7 @@ def test_concurrent_retries_with_one_key_create_one_record() -> None:
 
     def post() -> None:
         client = APIClient()
-        client.force_login(staff.user)
+        otp_login(client, staff.user)
         barrier.wait()
         results.append(
             client.post(
@@ -237,7 +238,7 @@ def test_throttle_answers_429_with_retry_after(settings) -> None:
     try:
         staff = StaffFactory(roles=[Role.CASE_MANAGER])
         client = APIClient()
-        client.force_login(staff.user)
+        otp_login(client, staff.user)
         codes = [client.get("/cases/").status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         limited = client.get("/cases/")

@@ -10,6 +10,7 @@ from agencies.choices import Role
 from sartcm.apikeys import create_service_account, issue_key
 from sartcm.models import APIKey, WebhookSubscription
 from tests.factories import StaffFactory
+from tests.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ def admin():
 
 
 def test_admin_creates_account_and_key_shown_once(client, admin) -> None:
-    client.force_login(admin.user)
+    otp_login(client, admin.user)
     response = client.post(
         "/integrations/accounts/new", {"name": "Registry feed", "roles": ["registry_officer"]}
     )
@@ -40,7 +41,7 @@ def test_admin_creates_account_and_key_shown_once(client, admin) -> None:
 
 
 def test_key_with_scope_beyond_roles_is_refused_naming_the_field(client, admin) -> None:
-    client.force_login(admin.user)
+    otp_login(client, admin.user)
     account = create_service_account(admin.user, "Registry feed", [Role.REGISTRY_OFFICER])
     response = client.post(
         "/integrations/keys/new",
@@ -56,9 +57,9 @@ def test_non_admins_and_other_agencies_get_404(client, admin) -> None:
     key, _ = issue_key(admin.user, account, "OMS", ["view:status"])
     plain = StaffFactory(agency=admin.agency, roles=[Role.CASE_MANAGER])
     other_admin = StaffFactory(roles=[Role.AGENCY_ADMIN])
-    client.force_login(plain.user)
+    otp_login(client, plain.user)
     assert client.get("/integrations/").status_code == 404
-    client.force_login(other_admin.user)
+    otp_login(client, other_admin.user)
     assert client.get("/integrations/").status_code == 200
     assert key.prefix not in client.get("/integrations/").content.decode()
     assert client.post(f"/integrations/keys/{key.pk}/revoke", {"reason": "x"}).status_code == 404
@@ -74,7 +75,7 @@ def test_non_admins_and_other_agencies_get_404(client, admin) -> None:
 
 
 def test_webhook_subscription_shows_secret_once(client, admin) -> None:
-    client.force_login(admin.user)
+    otp_login(client, admin.user)
     response = client.post(
         "/integrations/webhooks/new",
         {"name": "OMS", "url": "https://oms.example.test/hook", "events": ["alert.raised"]},

@@ -109,4 +109,22 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, description in demo_logins():
             self.stdout.write(f"  {username:<14} {description}")
+        self.print_second_factors([username for username, _ in demo_logins()])
         self.stdout.write("")
+
+    def print_second_factors(self, usernames: list[str]) -> None:
+        """Demo only: each account's authenticator secret and the code valid right now."""
+        from sartcm.security import demo
+
+        if not settings.DEMO_MODE:
+            return
+        lines = demo.second_factor_lines(usernames)
+        if not lines:
+            return
+        self.stdout.write(
+            "\nSecond factor (demo data only): add the secret to an authenticator app, or use the "
+            "code shown\n(each code works once; `python manage.py demo_code USERNAME` prints a "
+            "fresh one):"
+        )
+        for line in lines:
+            self.stdout.write(line)

@@ -1,0 +1,309 @@
+"""The alert engine: apply each rule's desired set to the alert table, idempotently.
+
+For each rule, in ONE transaction and ONE statement (data-modifying CTEs):
+- insert the desired alerts that are not open yet (ON CONFLICT on the partial unique index
+  `cases_alert_unique_open` DO NOTHING), unless a person already resolved that very alert
+  (same rule, subject and due date) — a manual resolution sticks until the next due date;
+- resolve open alerts of the rule whose condition has cleared (not desired, and the rule's
+  `holds` predicate, if any, no longer true);
+- refresh routing and text of alerts that stay open (a new officer takes over the alert);
+- queue an immediate email (outbox, same transaction) for new critical alerts: one per
+  recipient per run, however many alerts it lists.
+
+A PostgreSQL advisory lock per rule (`pg_try_advisory_xact_lock`) keeps two concurrent sweeps
+from working the same rule: the second one reports it as busy. Because each rule commits on
+its own, a worker killed mid-sweep loses nothing; the next run completes the set. The number
+of queries depends on the number of rules, never on the number of cases.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from cases.alerts.rules import RULES, RULES_BY_CODE, Rule, RuleContext, SweepSettings
+from sartcm.context import job_context
+from sartcm.outbox import nudge_on_commit
+
+logger = logging.getLogger(__name__)
+
+# Advisory-lock namespace of the alert engine (first key of the two-int form).
+LOCK_NAMESPACE = 60611
+AUTO_RESOLUTION_NOTE = "Resolved automatically: the condition cleared."
+
+
+class RuleCounts(NamedTuple):
+    raised: int
+    still_open: int
+    resolved: int
+
+
+class SweepResult(dict):
+    """rule code → RuleCounts for the rules applied; `skipped` says why others were not
+    (unavailable: data source not installed; disabled; busy: another sweep holds the rule;
+    error: the rule failed and was rolled back)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skipped: dict[str, str] = {}
+        self.statuses_changed = 0
+
+
+def _lock_sql(blocking: bool) -> str:
+    fn = "pg_advisory_xact_lock" if blocking else "pg_try_advisory_xact_lock"
+    return f"SELECT {fn}(%(ns)s, hashtext(%(key)s))"
+
+
+def _acquire(key: str, blocking: bool = False) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(blocking), {"ns": LOCK_NAMESPACE, "key": key})
+        row = cursor.fetchone()
+    return True if blocking else bool(row and row[0])
+
+
+APPLY_SQL = """
+WITH desired AS MATERIALIZED (
+    SELECT DISTINCT ON (q.subject_key, q.due_date) q.*
+      FROM ({desired}) q
+     WHERE q.agency_id IS NOT NULL AND q.due_date IS NOT NULL
+     ORDER BY q.subject_key, q.due_date
+),
+existing AS (
+    SELECT a.id FROM cases_alert a JOIN desired d
+        ON a.subject_key = d.subject_key AND a.due_date = d.due_date
+     WHERE a.rule = %(_rule)s AND NOT (a.status = 'resolved')
+),
+inserted AS (
+    INSERT INTO cases_alert
+        (rule, subject_key, record_type, case_id, agency_id, due_date, severity, status,
+         message, facts, assignee_id, raised_at, resolution_note)
+    SELECT %(_rule)s, d.subject_key, %(_record_type)s, d.case_id, d.agency_id, d.due_date,
+           d.severity, 'open', left(d.message, 300), d.facts, d.assignee_id, now(), ''
+      FROM desired d
+     WHERE NOT EXISTS (
+           SELECT 1 FROM cases_alert m
+            WHERE m.rule = %(_rule)s AND m.subject_key = d.subject_key
+              AND m.due_date = d.due_date AND m.status = 'resolved'
+              AND m.resolved_by_id IS NOT NULL)
+    ON CONFLICT (rule, subject_key, due_date) WHERE NOT (status = 'resolved') DO NOTHING
+    RETURNING id, assignee_id, severity
+),
+resolved AS (
+    UPDATE cases_alert a
+       SET status = 'resolved', resolved_at = now(), resolution_note = %(_note)s
+     WHERE a.rule = %(_rule)s AND NOT (a.status = 'resolved')
+       AND NOT EXISTS (
+           SELECT 1 FROM desired d
+            WHERE d.subject_key = a.subject_key AND d.due_date = a.due_date)
+       {holds}{scope}
+    RETURNING a.id
+),
+refreshed AS (
+    UPDATE cases_alert a
+       SET assignee_id = d.assignee_id, agency_id = d.agency_id, severity = d.severity,
+           message = left(d.message, 300), facts = d.facts
+      FROM desired d
+     WHERE a.rule = %(_rule)s AND NOT (a.status = 'resolved')
+       AND a.subject_key = d.subject_key AND a.due_date = d.due_date
+       AND (a.assignee_id IS DISTINCT FROM d.assignee_id OR a.agency_id <> d.agency_id
+            OR a.severity <> d.severity OR a.message <> left(d.message, 300)
+            OR a.facts <> d.facts)
+    RETURNING a.id
+),
+notified AS (
+    INSERT INTO sartcm_outboxmessage
+        (id, created_at, kind, payload, status, attempts, next_attempt_at, sent_at, last_error)
+    SELECT gen_random_uuid(), now(), 'alert_email',
+           jsonb_build_object('staff_id', i.assignee_id,
+                              'alert_ids', jsonb_agg(i.id ORDER BY i.id), 'reason', 'raised'),
+           'pending', 0, now(), NULL, ''
+      FROM inserted i
+     WHERE i.severity = 'critical' AND i.assignee_id IS NOT NULL
+     GROUP BY i.assignee_id
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM existing),
+       (SELECT count(*) FROM resolved), (SELECT count(*) FROM refreshed),
+       (SELECT count(*) FROM notified)
+"""
+
+
+def apply_rule(rule: Rule, ctx: RuleContext, *, blocking: bool = False) -> RuleCounts | None:
+    """Bring one rule's open alerts in line with its desired set, in one transaction.
+
+    Returns None when another transaction holds the rule (non-blocking mode)."""
+    with transaction.atomic():
+        if not _acquire(f"alerts:{rule.code}", blocking=blocking):
+            return None
+        desired_sql, params = rule.desired(ctx)
+        holds = rule.holds(ctx)
+        holds_sql = ""
+        if holds is not None:
+            holds_sql = f" AND NOT ({holds[0]})"
+            params = {**params, **holds[1]}
+        scope = "" if ctx.case_ids is None else " AND a.case_id = ANY(%(_case_ids)s)"
+        sql = APPLY_SQL.format(desired=desired_sql, holds=holds_sql, scope=scope)
+        params = {
+            **params,
+            "_rule": rule.code,
+            "_record_type": rule.record_type,
+            "_note": AUTO_RESOLUTION_NOTE,
+        }
+        if ctx.case_ids is not None:
+            params["_case_ids"] = list(ctx.case_ids)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            raised, still_open, resolved, _refreshed, notified = cursor.fetchone()
+        if notified:
+            nudge_on_commit()
+        return RuleCounts(raised, still_open, resolved)
+
+
+def _refresh_statuses(on: date, settings: SweepSettings) -> int | None:
+    from cases.services.registration import refresh_statuses
+
+    with transaction.atomic():
+        if not _acquire("alerts:registration_statuses"):
+            return None
+        window, params = settings.registration_window()
+        return refresh_statuses(on, window, params)
+
+
+def _selected(rule_codes: Iterable[str] | None) -> list[Rule]:
+    if rule_codes is None:
+        return list(RULES)
+    wanted = set(rule_codes)
+    unknown = wanted - set(RULES_BY_CODE)
+    if unknown:
+        raise ValueError(f"Unknown alert rules: {', '.join(sorted(unknown))}")
+    return [rule for rule in RULES if rule.code in wanted]
+
+
+def run_sweep(on: date | None = None, rule_codes: Iterable[str] | None = None) -> SweepResult:
+    """Run every rule once: dict rule → (raised, still_open, resolved); see SweepResult."""
+    on = on or timezone.localdate()
+    result = SweepResult()
+    with job_context("job"):
+        settings = SweepSettings.load(on)
+        changed = _refresh_statuses(on, settings)
+        result.statuses_changed = changed or 0
+        memo: dict[str, Any] = {}  # shared, so rules over one data source call it once
+        for rule in _selected(rule_codes):
+            if not rule.available():
+                result.skipped[rule.code] = "unavailable"
+                continue
+            if not settings.enabled(rule.code):
+                result.skipped[rule.code] = "disabled"
+                continue
+            ctx = RuleContext(on=on, settings=settings, memo=memo)
+            try:
+                counts = apply_rule(rule, ctx)
+            except Exception:  # one failing rule must not stop the others (no crash loop)
+                logger.exception("alert rule %s failed; rolled back", rule.code)
+                result.skipped[rule.code] = "error"
+                continue
+            if counts is None:
+                result.skipped[rule.code] = "busy"
+            else:
+                result[rule.code] = counts
+    return result
+
+
+def refresh_cases(
+    case_ids: Iterable[int], rule_codes: Iterable[str] | None = None, on: date | None = None
+) -> SweepResult:
+    """Re-run case rules for a few cases inside the caller's transaction (after a change that
+    may raise or clear an alert). Waits for a sweep that holds a rule instead of skipping it."""
+    on = on or timezone.localdate()
+    ids = sorted(set(case_ids))
+    result = SweepResult()
+    settings = SweepSettings.load(on)
+    memo: dict[str, Any] = {}
+    for rule in _selected(rule_codes):
+        if not rule.case_scoped or not rule.available() or not settings.enabled(rule.code):
+            continue
+        ctx = RuleContext(on=on, settings=settings, case_ids=ids, memo=memo)
+        counts = apply_rule(rule, ctx, blocking=True)
+        if counts is not None:
+            result[rule.code] = counts
+    return result
+
+
+ESCALATE_SQL = """
+WITH due AS (
+    SELECT a.id, COALESCE(
+             (SELECT sup.id FROM agencies_staffmember s
+                JOIN agencies_staffmember sup ON sup.id = s.supervisor_id
+                JOIN auth_user u ON u.id = sup.user_id
+               WHERE s.id = a.assignee_id AND sup.active AND u.is_active),
+             (SELECT s.id FROM agencies_staffmember s JOIN auth_user u ON u.id = s.user_id
+               WHERE s.agency_id = a.agency_id AND s.active AND u.is_active
+                 AND 'supervisor' = ANY(s.roles) AND s.id IS DISTINCT FROM a.assignee_id
+               ORDER BY s.id LIMIT 1)) AS target
+      FROM cases_alert a LEFT JOIN cases_case c ON c.id = a.case_id
+     WHERE a.status = 'open' AND a.escalated_at IS NULL
+       AND a.raised_at <= %(now)s - make_interval(days => {days})
+),
+escalated AS (
+    UPDATE cases_alert a SET escalated_to_id = d.target, escalated_at = %(now)s
+      FROM due d
+     WHERE a.id = d.id AND d.target IS NOT NULL AND a.status = 'open'
+       AND a.escalated_at IS NULL
+    RETURNING a.id, a.escalated_to_id
+),
+mail AS (
+    INSERT INTO sartcm_outboxmessage
+        (id, created_at, kind, payload, status, attempts, next_attempt_at, sent_at, last_error)
+    SELECT gen_random_uuid(), now(), 'alert_email',
+           jsonb_build_object('staff_id', e.escalated_to_id,
+                              'alert_ids', jsonb_agg(e.id ORDER BY e.id),
+                              'reason', 'escalated'),
+           'pending', 0, now(), NULL, ''
+      FROM escalated e GROUP BY e.escalated_to_id
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM escalated), (SELECT count(*) FROM mail)
+"""
+
+
+def _escalation_days(settings: SweepSettings) -> tuple[str, dict[str, Any]]:
+    """Days before escalation per alert, from AlertSetting (rule × case jurisdiction)."""
+    params: dict[str, Any] = {"esc_default": 3}
+    whens: list[str] = []
+    rows = sorted(settings.alert.items(), key=lambda item: (item[0][0], item[0][1] == ""))
+    for n, ((rule, jurisdiction), row) in enumerate(rows):
+        params[f"esc_r{n}"] = rule
+        params[f"esc_v{n}"] = row.escalate_after_days
+        if jurisdiction:
+            params[f"esc_j{n}"] = jurisdiction
+            whens.append(
+                f"WHEN a.rule = %(esc_r{n})s AND c.jurisdiction = %(esc_j{n})s THEN %(esc_v{n})s"
+            )
+        else:
+            whens.append(f"WHEN a.rule = %(esc_r{n})s THEN %(esc_v{n})s")
+    if not whens:
+        return "%(esc_default)s::int", params
+    return f"(CASE {' '.join(whens)} ELSE %(esc_default)s END)::int", params
+
+
+def escalate(now: datetime | None = None) -> int:
+    """Escalate open (unacknowledged) alerts older than the rule's escalate_after_days to the
+    assignee's supervisor, else a supervisor of the alert's agency; the supervisor is emailed
+    (through the outbox, same statement). Returns the number escalated."""
+    now = now or timezone.now()
+    with job_context("job"), transaction.atomic():
+        if not _acquire("alerts:escalation"):
+            return 0
+        settings = SweepSettings.load(timezone.localdate(now))
+        days, params = _escalation_days(settings)
+        with connection.cursor() as cursor:
+            cursor.execute(ESCALATE_SQL.format(days=days), {**params, "now": now})
+            escalated, mails = cursor.fetchone()
+        if mails:
+            nudge_on_commit()
+    return escalated

@@ -1,0 +1,218 @@
+"""Request-time enforcement: security headers, MFA on every session, session limits, passwords.
+
+Order in settings.MIDDLEWARE: headers right after Django's SecurityMiddleware; OTPMiddleware
+after AuthenticationMiddleware; then, after the audit context opens, MFARequired →
+SessionPolicy → PasswordPolicy; axes last.
+
+API requests authenticated by a token (service accounts) never carry a session, so these see
+them as anonymous and DRF authenticates them in the view: that path is governed by the API-key
+lifecycle (see docs/security.md), not by these.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, get_user_model, logout
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from sartcm import audit
+from sartcm.models import AuditAction
+from sartcm.security import policy, services
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _refuse(request: HttpRequest, message: str, *, status: int = 401) -> HttpResponse:
+    """API: a problem+json refusal. Pages: back to the logon page, with the reason shown."""
+    if _is_api(request):
+        response = JsonResponse(
+            {
+                "type": "about:blank",
+                "title": "Not authenticated.",
+                "status": status,
+                "detail": message,
+            },
+            status=status,
+        )
+        response["Content-Type"] = "application/problem+json"
+        return response
+    messages.warning(request, message)
+    query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
+    return HttpResponseRedirect(reverse("login") + (f"?{query}" if query else ""))
+
+
+def _end_current_session(request: HttpRequest, reason: str) -> None:
+    request.security_logout_reason = reason  # type: ignore[attr-defined]
+    logout(request)  # fires user_logged_out: audited with the reason, session row removed
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy, Permissions-Policy, CORP, and no caching of signed-in pages.
+
+    Django's SecurityMiddleware already sends HSTS, nosniff, Referrer-Policy and COOP.
+    """
+
+    # Swagger UI and Redoc inject <style> elements: these pages allow inline *styles* only.
+    INLINE_STYLE_PATHS = ("/api/v1/docs/", "/api/v1/redoc/")
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy_text = settings.SECURITY_CONTENT_SECURITY_POLICY
+        if request.path.startswith(self.INLINE_STYLE_PATHS):
+            policy_text = policy_text.replace(
+                "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+            )
+        response.headers.setdefault("Content-Security-Policy", policy_text)
+        response.headers.setdefault("Permissions-Policy", settings.SECURITY_PERMISSIONS_POLICY)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response.headers:
+            # Criminal justice information must not linger in browser or proxy caches.
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+class MFARequiredMiddleware:
+    """Every signed-in session must have been verified with a second factor (CJIS IA-2).
+
+    The only way to sign in is the two-step logon, which records the device in the session.
+    A session without one (force-logged-in, or whose device was removed) is ended — for pages,
+    the admin and the API's session authentication alike.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and not user.is_verified():
+            _end_current_session(request, "no verified second factor")
+            return _refuse(request, "Log in with your password and authentication code.")
+        return self.get_response(request)
+
+
+class SessionPolicyMiddleware:
+    """Idle (30 min) and absolute (12 h) limits kept in the session itself, so they hold
+    whatever the cookie says; and a disabled account's session ends on its next request."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        session = request.session
+        if not user.is_authenticated:
+            if SESSION_KEY in session:
+                # The session names a user that can no longer authenticate (is_active=False).
+                self._end_orphan(request)
+                return _refuse(
+                    request, "Your account is disabled. Contact your agency administrator."
+                )
+            return self.get_response(request)
+
+        now = time.time()
+        auth_at = session.get(services.AUTH_AT_KEY)
+        seen_at = session.get(services.SEEN_AT_KEY)
+        if auth_at is None or seen_at is None:  # signed in before these were kept
+            auth_at = auth_at or now
+            seen_at = seen_at or now
+            session[services.AUTH_AT_KEY] = auth_at
+        reason = None
+        if now - seen_at > policy.session_idle().total_seconds():
+            reason = f"no activity for {int(policy.session_idle().total_seconds() // 60)} minutes"
+        elif now - auth_at > policy.session_absolute().total_seconds():
+            reason = f"{int(policy.session_absolute().total_seconds() // 3600)} hours since logon"
+        elif account_state(request).get("staff_active") is False:
+            reason = "account disabled"
+        if reason:
+            _end_current_session(request, reason)
+            return _refuse(request, f"Your session ended ({reason}). Please log in again.")
+        session[services.SEEN_AT_KEY] = now
+        services.touch_session(request, user)
+        return self.get_response(request)
+
+    @staticmethod
+    def _end_orphan(request: HttpRequest) -> None:
+        user_id = request.session.get(SESSION_KEY)
+        user = get_user_model().objects.filter(pk=user_id).first()
+        audit.record(
+            None,
+            AuditAction.LOGOUT,
+            user,
+            object_type="auth.user",
+            object_id=str(user_id),
+            detail="Session ended: account disabled.",
+        )
+        services.forget_session(request.session.session_key)
+        request.session.flush()
+
+
+def account_state(request: HttpRequest) -> dict[str, Any]:
+    """Staff and password state of the signed-in user: one query, cached on the request."""
+    cached = getattr(request, "_security_account_state", None)
+    if cached is None:
+        cached = (
+            get_user_model()
+            .objects.filter(pk=request.user.pk)
+            .values(
+                "date_joined",
+                staff_active=F("staff__active"),
+                password_changed_at=F("account_security__password_changed_at"),
+                password_compromised=F("account_security__password_compromised"),
+            )
+            .first()
+            or {}
+        )
+        request._security_account_state = cached  # type: ignore[attr-defined]
+    return cached
+
+
+class PasswordPolicyMiddleware:
+    """A password older than 365 days, or marked compromised, must be changed before anything
+    else (CJIS IA-5)."""
+
+    ALLOWED = ("security:password-change", "logout", "security:recovery-codes")
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+        self._allowed_paths: tuple[str, ...] | None = None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return self.get_response(request)
+        if self._allowed_paths is None:
+            self._allowed_paths = tuple(reverse(name) for name in self.ALLOWED)
+        if request.path in self._allowed_paths or request.path.startswith(settings.STATIC_URL):
+            return self.get_response(request)
+        state = account_state(request)
+        reason = services.password_reason_from_state(
+            {
+                "password_changed_at": state.get("password_changed_at"),
+                "password_compromised": state.get("password_compromised"),
+            },
+            state.get("date_joined"),
+            timezone.now(),
+        )
+        if reason is None:
+            return self.get_response(request)
+        if _is_api(request):
+            return _refuse(request, reason, status=403)
+        messages.warning(request, reason)
+        return HttpResponseRedirect(reverse("security:password-change"))

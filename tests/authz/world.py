@@ -1,0 +1,151 @@
+"""The world every authorization test runs in: the agencies and MOUs of personas.py, one user
+per persona, and a sample case of the lead agency with a unique marker string in every
+sensitive text field (for the leak test)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from agencies.models import Agency, StaffMember
+from cases.models import Case, CaseAssignment, CaseCondition, Conviction, Offender, OffenderAlias
+from mou.models import MOU
+from protocols.models import SpecialCondition
+from tests.authz.personas import AGENCIES, LEAD, PERSONAS, R
+from tests.factories import CaseFactory, OffenderFactory
+from tests.factories_access import agency, mou_with_terms, staff, term_spec
+
+
+@dataclass
+class World:
+    agencies: dict[str, Agency]
+    users: dict[str, Any]  # persona name -> user (None for anonymous)
+    case: Case  # the sample case (lead: PDOC)
+    other_case: Case  # another PDOC case with no team
+    foreign_case: Case  # a case led by another agency
+    offender: Offender
+    mous: dict[str, MOU]
+    # marker string -> (record type, field name) of where it was planted
+    markers: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+class Markers:
+    def __init__(self) -> None:
+        self.planted: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, record_type: str, name: str) -> str:
+        marker = f"MKR{len(self.planted):02d}Q"  # short enough for 20-character fields
+        self.planted[marker] = (record_type, name)
+        return marker
+
+
+def build_world() -> World:
+    today = dt.date.today()
+    mark = Markers()
+    agencies = {
+        code: agency(code, name=setup.name, kind=setup.kind) for code, setup in AGENCIES.items()
+    }
+    lead = agencies[LEAD]
+
+    # the sample case, with markers in every sensitive text field
+    offender = OffenderFactory(
+        first_name=mark(R.IDENTITY, "first_name"),
+        middle_name=mark(R.IDENTITY, "middle_name"),
+        last_name=mark(R.IDENTITY, "last_name"),
+        state_id=mark(R.IDENTITY, "state_id"),
+        doc_number=mark(R.IDENTITY, "doc_number"),
+        fbi_number=mark(R.IDENTITY, "fbi_number"),
+        eye_color=mark(R.IDENTITY, "eye_color"),
+        hair_color=mark(R.IDENTITY, "hair_color"),
+        scars_marks_tattoos=mark(R.IDENTITY, "scars_marks_tattoos"),
+        photo_note=mark(R.IDENTITY, "photo_note"),
+    )
+    OffenderAlias.objects.create(
+        offender=offender, first_name="Alias", last_name=mark(R.IDENTITY, "aliases")
+    )
+    Conviction.objects.create(
+        offender=offender,
+        statute="21-5506",
+        description=mark(R.IDENTITY, "convictions"),
+        jurisdiction="Prairie State",
+        conviction_date=dt.date(2015, 3, 2),
+    )
+    officer = staff(
+        lead,
+        "supervision_officer",
+        first_name=mark(R.STATUS, "officer_name"),
+        last_name="Officer",
+        phone=mark(R.STATUS, "officer_phone"),
+    )
+    manager = staff(
+        lead, "case_manager", first_name=mark(R.STATUS, "case_manager_name"), last_name="Manager"
+    )
+    case = CaseFactory(
+        offender=offender,
+        lead_agency=lead,
+        officer=officer,
+        case_manager=manager,
+        jurisdiction=mark(R.STATUS, "jurisdiction"),  # not in the vocabulary: lead agency only
+        release_date=dt.date(2025, 6, 1),
+    )
+    condition = SpecialCondition.objects.create(
+        code="no-contact-victim",
+        category="victim",
+        title=mark(R.STATUS, "active_conditions"),
+        text="No contact with the victim.",
+        effective_from=dt.date(2020, 1, 1),
+    )
+    CaseCondition.objects.create(
+        case=case,
+        condition=condition,
+        details=mark(R.STATUS, "active_conditions"),
+        start_date=dt.date(2025, 6, 1),
+    )
+    other_case = CaseFactory(lead_agency=lead)
+    foreign_case = CaseFactory(lead_agency=agencies["WHA"])
+
+    # MOUs: one active agreement with every active partner, one expired
+    mous: dict[str, MOU] = {}
+    for status in ("active", "expired"):
+        recipients = {
+            agencies[code]: [
+                term_spec(t.record_type, sorted(t.fields), t.actions, t.scope) for t in setup.terms
+            ]
+            for code, setup in AGENCIES.items()
+            if setup.terms and setup.mou_status == status
+        }
+        mous[status] = mou_with_terms(
+            lead,
+            recipients,
+            status=status,
+            title=f"Prairie partners ({status})",
+            effective=today - dt.timedelta(days=400 if status == "expired" else 30),
+            expiration=today - dt.timedelta(days=10) if status == "expired" else None,
+        )
+    for code, setup in AGENCIES.items():
+        if setup.on_team:
+            CaseAssignment.objects.create(case=case, agency=agencies[code], role=setup.on_team)
+
+    users: dict[str, Any] = {}
+    for persona in PERSONAS:
+        if persona.agency is None:
+            users[persona.name] = None
+            continue
+        member: StaffMember = staff(
+            agencies[persona.agency], *persona.roles, username=f"persona-{persona.name}"
+        )
+        if not persona.active:
+            member.user.is_active = False
+            member.user.save(update_fields=["is_active"])
+        users[persona.name] = member.user
+    return World(
+        agencies=agencies,
+        users=users,
+        case=case,
+        other_case=other_case,
+        foreign_case=foreign_case,
+        offender=offender,
+        mous=mous,
+        markers=mark.planted,
+    )
