@@ -17,6 +17,7 @@ from cases.tasks_reports import build_report_export
 from sartcm.models import AuditAction, AuditEvent, AuditOutcome, ReportExport
 from tests.factories import AgencyFactory, CaseFactory, OffenderFactory
 from tests.factories_contacts import default_contact_standards, share, staff_user
+from tests.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def lead():  # noqa: ANN201
 
 
 def request_export(client, user, django_capture_on_commit_callbacks) -> ReportExport:  # noqa: ANN001
-    client.force_login(user)
+    otp_login(client, user)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(CREATE, FILTERS)
     export = ReportExport.objects.get(requested_by=user)
@@ -134,10 +135,10 @@ def test_only_the_requester_may_see_or_download_it(
         staff_user(lead, Role.AGENCY_ADMIN),
         staff_user(AgencyFactory(), Role.SUPERVISOR),
     ):
-        client.force_login(someone)
+        otp_login(client, someone)
         assert client.get(download).status_code == 404
         assert client.get(status_url).status_code == 404
-    client.force_login(supervisor)
+    otp_login(client, supervisor)
     response = client.get(download)
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
@@ -158,13 +159,13 @@ def test_an_unfinished_export_cannot_be_downloaded(
 
 @pytest.mark.parametrize("role", [Role.ANALYST, Role.CASE_MANAGER])
 def test_analysts_and_non_report_roles_cannot_export_rows(client, lead, role) -> None:  # noqa: ANN001
-    client.force_login(staff_user(lead, role))
+    otp_login(client, staff_user(lead, role))
     assert client.post(CREATE, FILTERS).status_code == 404
     assert not ReportExport.objects.exists()
 
 
 def test_reports_without_case_rows_offer_no_export(client, lead) -> None:  # noqa: ANN001
-    client.force_login(staff_user(lead, Role.SUPERVISOR))
+    otp_login(client, staff_user(lead, Role.SUPERVISOR))
     create = reverse("cases:report-export-create", kwargs={"report": "alerts"})
     assert client.post(create, FILTERS).status_code == 404
 
@@ -216,6 +217,6 @@ def test_my_exports_are_listed_on_the_reports_page(
     other = staff_user(lead, Role.SUPERVISOR)
     page = client.get(reverse("cases:report-index")).content.decode()
     assert reverse("cases:report-export", kwargs={"pk": export.pk}) in page
-    client.force_login(other)
+    otp_login(client, other)
     page = client.get(reverse("cases:report-index")).content.decode()
     assert reverse("cases:report-export", kwargs={"pk": export.pk}) not in page

@@ -19,6 +19,7 @@ from sartcm.models import AuditAction, AuditEvent
 from tests.factories import AgencyFactory, CaseFactory
 from tests.factories_browser import alert, release_plan
 from tests.factories_contacts import default_contact_standards, local_dt, staff_user
+from tests.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +75,7 @@ def test_deactivated_and_agencyless_users_may_not_report() -> None:
 
 
 def test_reports_are_404_for_roles_without_reports(client, agencies) -> None:  # noqa: ANN001
-    client.force_login(staff_user(agencies[0], Role.CASE_MANAGER))
+    otp_login(client, staff_user(agencies[0], Role.CASE_MANAGER))
     assert client.get(reverse("cases:report-index")).status_code == 404
     assert client.get(url()).status_code == 404
     csv_url = reverse("cases:report-csv", kwargs={"report": "alerts", "table": "alerts"})
@@ -86,19 +87,19 @@ def test_anonymous_is_sent_to_log_in(client) -> None:  # noqa: ANN001
 
 
 def test_unknown_report_is_404(client, agencies) -> None:  # noqa: ANN001
-    client.force_login(staff_user(agencies[0], Role.ANALYST))
+    otp_login(client, staff_user(agencies[0], Role.ANALYST))
     assert client.get(url("nothing-here")).status_code == 404
 
 
 def test_nav_shows_reports_only_to_report_roles(client, agencies) -> None:  # noqa: ANN001
-    client.force_login(staff_user(agencies[0], Role.ANALYST))
+    otp_login(client, staff_user(agencies[0], Role.ANALYST))
     assert reverse("cases:report-index") in client.get("/").content.decode()
-    client.force_login(staff_user(agencies[0], Role.CASE_MANAGER))
+    otp_login(client, staff_user(agencies[0], Role.CASE_MANAGER))
     assert reverse("cases:report-index") not in client.get("/").content.decode()
 
 
 def test_index_lists_every_report(client, agencies) -> None:  # noqa: ANN001
-    client.force_login(staff_user(agencies[0], Role.SUPERVISOR))
+    otp_login(client, staff_user(agencies[0], Role.SUPERVISOR))
     page = client.get(reverse("cases:report-index")).content.decode()
     for definition in reports.REPORTS.values():
         assert reverse("cases:report", kwargs={"report": definition.key}) in page
@@ -107,7 +108,7 @@ def test_index_lists_every_report(client, agencies) -> None:  # noqa: ANN001
 def test_every_report_renders_with_default_filters(client, agencies) -> None:  # noqa: ANN001
     default_contact_standards()
     CaseFactory(lead_agency=agencies[0])
-    client.force_login(staff_user(agencies[0], Role.SUPERVISOR))
+    otp_login(client, staff_user(agencies[0], Role.SUPERVISOR))
     for key in reports.REPORTS:
         response = client.get(url(key))
         assert response.status_code == 200, key
@@ -120,7 +121,7 @@ def test_agency_analyst_sees_only_own_agency_figures(client, agencies) -> None: 
         alert(
             CaseFactory(lead_agency=agency), agency, "contact_behind", local_dt(dt.date(2026, 4, 6))
         )
-    client.force_login(staff_user(north, Role.ANALYST))
+    otp_login(client, staff_user(north, Role.ANALYST))
     response = client.get(url(start="2026-04", end="2026-04"))
     assert [r["agency"] for r in response.context["tables"][0].rows] == ["NORTH"]
     # and asking for the other agency is refused next to the field
@@ -138,7 +139,7 @@ def test_statewide_analyst_sees_every_agency_and_can_pick_one(client, agencies) 
         alert(
             CaseFactory(lead_agency=agency), agency, "contact_behind", local_dt(dt.date(2026, 4, 6))
         )
-    client.force_login(staff_user(AgencyFactory(kind=AgencyKind.COALITION), Role.ANALYST))
+    otp_login(client, staff_user(AgencyFactory(kind=AgencyKind.COALITION), Role.ANALYST))
     both = client.get(url(start="2026-04", end="2026-04")).context["tables"][0].rows
     assert sorted(r["agency"] for r in both) == ["NORTH", "SOUTH"]
     one = client.get(url(agency=south.pk, start="2026-04", end="2026-04")).context["tables"][0]
@@ -150,7 +151,7 @@ def test_statewide_analyst_sees_every_agency_and_can_pick_one(client, agencies) 
     [("2026-05", "2026-04", "end"), ("2023-01", "2026-04", "end"), ("April", "2026-04", "start")],
 )
 def test_bad_month_ranges_are_errors_next_to_the_field(client, agencies, start, end, field) -> None:  # noqa: ANN001
-    client.force_login(staff_user(agencies[0], Role.ANALYST))
+    otp_login(client, staff_user(agencies[0], Role.ANALYST))
     response = client.get(url(start=start, end=end))
     assert response.status_code == 200
     assert field in response.context["form"].errors
@@ -164,7 +165,7 @@ def test_charts_come_as_json_script_and_static_js_with_no_inline_script(client, 
         "contact_behind",
         local_dt(dt.date(2026, 4, 6)),
     )
-    client.force_login(staff_user(agencies[0], Role.ANALYST))
+    otp_login(client, staff_user(agencies[0], Role.ANALYST))
     page = client.get(url(start="2026-04", end="2026-04")).content.decode()
     assert '<script id="chart-alerts" type="application/json">' in page
     assert 'data-chart="chart-alerts"' in page and 'role="img"' in page
@@ -182,7 +183,7 @@ def test_analyst_report_pages_never_show_names_or_case_numbers(client, agencies)
     case = CaseFactory(lead_agency=agencies[0])
     release_plan(case, release_date=dt.date(2026, 4, 20))
     alert(case, agencies[0], "contact_behind", local_dt(dt.date(2026, 4, 6)))
-    client.force_login(staff_user(agencies[0], Role.ANALYST))
+    otp_login(client, staff_user(agencies[0], Role.ANALYST))
     for key in reports.REPORTS:
         page = client.get(url(key, start="2026-03", end="2026-04")).content.decode()
         assert case.offender.last_name not in page and case.case_number not in page
@@ -191,7 +192,7 @@ def test_analyst_report_pages_never_show_names_or_case_numbers(client, agencies)
 
 def test_report_page_query_count_does_not_grow_with_cases(client, agencies) -> None:  # noqa: ANN001
     default_contact_standards()
-    client.force_login(staff_user(agencies[0], Role.SUPERVISOR))
+    otp_login(client, staff_user(agencies[0], Role.SUPERVISOR))
 
     def count_for(n: int) -> int:
         for _ in range(n):
@@ -238,7 +239,7 @@ def test_table_csv_download_is_safe_and_audited(client) -> None:  # noqa: ANN001
     agency = AgencyFactory(short_name="=cmd|' /C calc'!A0")
     alert(CaseFactory(lead_agency=agency), agency, "contact_behind", local_dt(dt.date(2026, 4, 6)))
     user = staff_user(agency, Role.ANALYST)
-    client.force_login(user)
+    otp_login(client, user)
     csv_url = reverse("cases:report-csv", kwargs={"report": "alerts", "table": "alerts"})
     response = client.get(csv_url, {"start": "2026-04", "end": "2026-04"})
     assert response.status_code == 200
@@ -252,6 +253,6 @@ def test_table_csv_download_is_safe_and_audited(client) -> None:  # noqa: ANN001
 
 
 def test_csv_of_an_unknown_table_is_404(client, agencies) -> None:  # noqa: ANN001
-    client.force_login(staff_user(agencies[0], Role.ANALYST))
+    otp_login(client, staff_user(agencies[0], Role.ANALYST))
     csv_url = reverse("cases:report-csv", kwargs={"report": "alerts", "table": "nope"})
     assert client.get(csv_url).status_code == 404

@@ -12,6 +12,7 @@ from sartcm.models import AuditAction, AuditEvent
 from tests.factories import CaseFactory, OffenderFactory
 from tests.factories_browser import build_search_world
 from tests.factories_contacts import share
+from tests.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def test_search_urls() -> None:
 
 
 def test_lead_sees_the_result_with_every_identity_field(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.lead_user)
+    otp_login(client, world.lead_user)
     response = client.get(SEARCH, {"q": "Smith John"})
     body = response.content.decode()
     assert response.status_code == 200
@@ -41,7 +42,7 @@ def test_lead_sees_the_result_with_every_identity_field(client, world) -> None: 
 
 
 def test_partner_page_shows_only_the_shared_fields(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.partner_user)
+    otp_login(client, world.partner_user)
     body = client.get(SEARCH, {"q": "Smith John"}).content.decode()
     assert "John Smith" in body
     for hidden in ("1979-04-02", "PS7700123", "DOC-55012", "FBI9981X", "Quincy", "Smitherson"):
@@ -49,7 +50,7 @@ def test_partner_page_shows_only_the_shared_fields(client, world) -> None:  # no
 
 
 def test_outsider_page_says_nobody_matches(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.outsider)
+    otp_login(client, world.outsider)
     existing = client.get(SEARCH, {"q": "John Smith"}).content.decode()
     missing = client.get(SEARCH, {"q": "Zed Nobody"}).content.decode()
     assert "0 results" in existing and "0 results" in missing
@@ -62,13 +63,13 @@ def test_anonymous_is_sent_to_log_in(client, world) -> None:  # noqa: ANN001
 
 
 def test_nav_has_the_search_box_for_staff(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.lead_user)
+    otp_login(client, world.lead_user)
     body = client.get(reverse("dashboard")).content.decode()
     assert 'role="search"' in body and 'id="nav-search-q"' in body
 
 
 def test_a_search_is_audited_with_the_query_and_result_count(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.lead_user)
+    otp_login(client, world.lead_user)
     client.get(SEARCH, {"q": "Smith John"})
     event = AuditEvent.objects.get(action=AuditAction.SEARCH, object_type="cases.offender")
     assert event.user == world.lead_user
@@ -81,7 +82,7 @@ def test_a_search_is_audited_with_the_query_and_result_count(client, world) -> N
 
 
 def test_an_outsiders_search_is_audited_with_zero_results(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.outsider)
+    otp_login(client, world.outsider)
     client.get(SEARCH, {"q": "John Smith"})
     event = AuditEvent.objects.get(action=AuditAction.SEARCH, user=world.outsider)
     assert "0 result" in event.detail
@@ -92,7 +93,7 @@ def test_an_outsiders_search_is_audited_with_zero_results(client, world) -> None
 
 
 def test_api_lead_gets_every_identity_field(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.lead_user)
+    otp_login(client, world.lead_user)
     data = client.get(API, {"q": "Smith John"}).json()
     assert data["count"] == 1
     row = data["results"][0]
@@ -103,19 +104,19 @@ def test_api_lead_gets_every_identity_field(client, world) -> None:  # noqa: ANN
 
 
 def test_api_partner_gets_only_shared_fields(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.partner_user)
+    otp_login(client, world.partner_user)
     row = client.get(API, {"q": "Smith John"}).json()["results"][0]
     assert set(row) == {"id", "first_name", "last_name", "cases"}
 
 
 def test_api_outsider_gets_zero_results(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.outsider)
+    otp_login(client, world.outsider)
     data = client.get(API, {"q": "John Smith"}).json()
     assert data == {"query": "John Smith", "count": 0, "results": []}
 
 
 def test_api_audits_the_search(client, world) -> None:  # noqa: ANN001
-    client.force_login(world.lead_user)
+    otp_login(client, world.lead_user)
     client.get(API, {"q": "PS7700123"})
     event = AuditEvent.objects.get(action=AuditAction.SEARCH, object_type="cases.offender")
     assert event.channel == "api" and "1 result" in event.detail
@@ -137,7 +138,7 @@ def test_search_query_count_does_not_grow_with_results(client, world) -> None:  
             partner_cases.append(case)
         counts = []
         for user in (world.lead_user, world.partner_user):
-            client.force_login(user)
+            otp_login(client, user)
             with CaptureQueriesContext(connection) as ctx:
                 assert client.get(SEARCH, {"q": "Smith"}).status_code == 200
             counts.append(len(ctx))

@@ -39,10 +39,6 @@ PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's passw
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
-# Playwright's sync API runs an asyncio loop in this thread; the ORM calls the tests make
-# between browser steps are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def pytest_configure(config: Any) -> None:
     config.addinivalue_line("markers", "e2e: end-to-end test in a real browser (Chromium)")
@@ -60,6 +56,14 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(skip)
 
 
+@pytest.fixture
+def _orm_beside_playwright(monkeypatch: Any) -> None:
+    # Playwright's sync API runs an asyncio loop in this thread; the ORM calls a test makes
+    # between browser steps are still plain synchronous calls. Only during e2e tests (a
+    # process-wide setting would leak into subprocesses such as `check --deploy`).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_permission_ids() -> None:
     # Transactional tests flush the database and re-create permissions with new ids; the
@@ -69,8 +73,10 @@ def _fresh_permission_ids() -> None:
     querysets._PERMISSION_IDS.clear()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture
+def browser(_orm_beside_playwright: None) -> Iterator[Any]:
+    # Per test (about a second each): Playwright's event loop must stop before the
+    # transactional database is flushed at teardown.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -102,12 +108,21 @@ def open_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
 
 
 def login(page: Any, user: Any, password: str = PASSWORD) -> None:
-    """Sign in through the login page (the one place to change when MFA arrives)."""
+    """Sign in through the real two-step logon: the system-use notice, username and password,
+    then a code from the user's authenticator (the one place that knows how to sign in)."""
+    from tests.factories_security import totp_code
+    from tests.helpers import otp_device
+
+    device = otp_device(user)
     page.goto("/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(password)
+    page.get_by_label("I understand and consent").check()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(lambda url: "/login/verify/" in url)
+    page.get_by_label(re.compile("code", re.IGNORECASE)).first.fill(totp_code(device))
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

@@ -144,6 +144,10 @@ def test_search_as_lead_and_as_outsider(open_page, check) -> None:  # noqa: ANN0
     results = page.locator(".search-results")
     assert "John Quincy Smith" in results.inner_text()
     assert "PS7700123" in results.inner_text()
+    # opening the result leads to the case workspace (which audits the view itself)
+    results.get_by_role("link", name="John Quincy Smith").click()
+    page.wait_for_url(f"**/cases/{world.case.pk}/")
+    check(page, "case-workspace")
     # the outsider asks the same and learns nothing
     other = open_page()
     login(other, world.outsider)

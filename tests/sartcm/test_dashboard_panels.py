@@ -25,25 +25,26 @@ from tests.factories_contacts import (
     share,
     staff_user,
 )
+from tests.helpers import otp_login
 
 pytestmark = pytest.mark.django_db
 DASHBOARD = "/"
 
 
 def panels(client, user) -> dict:  # noqa: ANN001
-    client.force_login(user)
+    otp_login(client, user)
     response = client.get(DASHBOARD)
     assert response.status_code == 200
     return {item["panel"].key: item["data"] for item in response.context["panels"]}
 
 
 def body(client, user) -> str:  # noqa: ANN001
-    client.force_login(user)
+    otp_login(client, user)
     return client.get(DASHBOARD).content.decode()
 
 
 def queries(client, user) -> int:  # noqa: ANN001
-    client.force_login(user)
+    otp_login(client, user)
     client.get(DASHBOARD)  # warm per-process caches (permission ids) so only the page counts
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(DASHBOARD).status_code == 200
@@ -57,7 +58,7 @@ def test_dashboard_is_the_home_page_and_needs_login(client) -> None:  # noqa: AN
 
 def test_user_without_an_agency_sees_no_panels(client) -> None:  # noqa: ANN001
     user = get_user_model().objects.create_user("loner", password="x")  # noqa: S106
-    client.force_login(user)
+    otp_login(client, user)
     response = client.get(DASHBOARD)
     assert response.context["panels"] == []
     assert "not linked to an agency" in response.content.decode()
