@@ -42,7 +42,7 @@ check: install node_modules/.installed
 	$(PY) manage.py makemigrations --check --dry-run
 
 test: lint check schema-check
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n 2 $(PYTEST_ARGS)
 
 # The committed OpenAPI schema (openapi/schema.yml): `make schema` accepts the current API;
 # `make schema-check` fails on breaking changes against it (additions pass).

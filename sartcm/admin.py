@@ -23,6 +23,7 @@ from sartcm.models import (
     AuditEvent,
     IdempotencyRecord,
     OutboxMessage,
+    ReportExport,
     SyncTombstone,
     WebhookDelivery,
     WebhookSubscription,
@@ -221,3 +222,16 @@ class SyncTombstoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             if staff is not None and staff.is_admin
             else qs.none()
         )
+
+
+@admin.register(ReportExport)
+class ReportExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Background report exports: each person sees their own (files are downloaded, audited,
+    from the reports pages)."""
+
+    list_display = ("title", "kind", "status", "requested_by", "created_at")
+    list_select_related = ("requested_by",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(requested_by=request.user)

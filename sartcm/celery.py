@@ -12,6 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sartcm.settings")
 app = Celery("sartcm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Report exports live in cases/tasks_reports.py (the browser topic), not cases/tasks.py.
+app.autodiscover_tasks(related_name="tasks_reports")
 
 app.conf.beat_schedule = {
     "access-reconcile-nightly": {

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from sartcm.querysets import RestrictedQuerySet
 
 
 class AuditAction(models.TextChoices):
@@ -276,3 +279,67 @@ class SyncTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} {self.object_type} {self.object_id} (agency {self.agency_id})"
+
+
+class ReportExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Ready to download"
+    FAILED = "failed", "Failed"
+
+
+class ReportExportQuerySet(RestrictedQuerySet):
+    def _restrict(self, user: Any, action: str) -> Any:
+        # An export belongs to the person who asked for it: nobody else may see or download it.
+        return self.filter(requested_by_id=user.pk)
+
+
+class ReportExport(models.Model):
+    """A report file built in the background (Celery) for the person who asked for it.
+
+    The file lands under MEDIA_ROOT/exports/; only `requested_by` may download it, and each
+    build and download is audited as an export.
+    """
+
+    API_SCOPE = "{action}:exports"  # scope an API key needs (sartcm.querysets)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=8, choices=ReportExportStatus.choices, default=ReportExportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    row_count = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/", blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReportExportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # "My exports": WHERE requested_by_id = %s ORDER BY created_at DESC
+            models.Index(fields=["requested_by", "-created_at"], name="export_requester_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100),
+                name="%(app_label)s_%(class)s_progress_percent",
+                violation_error_message="Progress is a percentage (0 to 100).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ReportExportStatus.DONE, ReportExportStatus.FAILED)

@@ -52,6 +52,7 @@ from sartcm.models import (
     AuditEvent,
     IdempotencyRecord,
     OutboxMessage,
+    ReportExport,
     SyncTombstone,
     WebhookDelivery,
     WebhookSubscription,
@@ -188,6 +189,10 @@ def ensure_one_of_each() -> dict[str, object]:
             agency_id=pdoc.pk,
             record_type="status",
             reason="revoked",
+        )
+    if not ReportExport.objects.exists():
+        ReportExport.objects.create(
+            requested_by=staff.user, kind="contact_compliance", title="Contact compliance"
         )
     return {"pdoc": pdoc, "case": case}
 

@@ -1,0 +1,160 @@
+"""Offender search: forgiving matching (partial, transposed, typos, alias, date of birth,
+identifiers), restricted by standing and by the fields a partner's terms share."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from agencies.choices import RecordType, Role
+from cases.search import parse_query, search_offenders
+from mou.choices import MOUStatus
+from tests.factories import AgencyFactory, CaseFactory, OffenderFactory
+from tests.factories_browser import build_search_world
+from tests.factories_contacts import share, staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():  # noqa: ANN201
+    return build_search_world()
+
+
+def found(user, q: str) -> list[int]:  # noqa: ANN001
+    return [r.offender_id for r in search_offenders(user, q, audit_search=False).results]
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+def test_query_is_split_into_names_dates_and_identifiers() -> None:
+    parsed = parse_query("Smith, John 04/02/1979 PS7700123")
+    assert parsed.names == ("Smith", "John")
+    assert parsed.dates == (dt.date(1979, 4, 2),)
+    assert parsed.identifiers == ("PS7700123",)
+
+
+def test_an_impossible_date_is_an_identifier_not_a_crash() -> None:
+    assert parse_query("1979-13-45").identifiers == ("1979-13-45",)
+
+
+# --- matching (lead agency: every field) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "John Smith",
+        "Smith John",  # transposed
+        "Smith, John",
+        "smith",  # case-insensitive
+        "Smi",  # partial last name
+        "Jo Sm",  # partial both
+        "Smtih",  # typo (transposed letters)
+        "Jonh Smith",  # typo in the first name
+        "John Quincy Smith",  # with the middle name
+        "Smitherson",  # alias
+        "Jack Smitherson",  # alias, both names
+        "1979-04-02",  # date of birth, ISO
+        "04/02/1979",  # date of birth, US
+        "PS7700123",  # state ID
+        "ps7700123",  # state ID, lower case
+        "DOC-55012",  # DOC number
+        "FBI9981X",  # FBI number
+        "Smith 1979-04-02",  # name and date of birth together
+    ],
+)
+def test_lead_agency_finds_the_person(world, q: str) -> None:  # noqa: ANN001
+    assert found(world.lead_user, q) == [world.offender.pk]
+
+
+@pytest.mark.parametrize("q", ["Brown", "1980-01-01", "PS0000000", "Smith 1980-01-01"])
+def test_queries_that_do_not_match_find_nobody(world, q: str) -> None:  # noqa: ANN001
+    assert found(world.lead_user, q) == []
+
+
+def test_closer_spellings_rank_first(world) -> None:  # noqa: ANN001
+    smyth = CaseFactory(
+        lead_agency=world.lead, offender=OffenderFactory(first_name="Jon", last_name="Smyth")
+    ).offender
+    assert found(world.lead_user, "John Smith") == [world.offender.pk, smyth.pk]
+
+
+def test_like_wildcards_in_the_query_are_literal(world) -> None:  # noqa: ANN001
+    assert found(world.lead_user, "%") == []
+    assert found(world.lead_user, "_____") == []  # would match any 5-letter name unescaped
+
+
+# --- restriction (personas) ---------------------------------------------------------------------
+
+
+def test_outsider_gets_nothing_for_a_name_that_exists(world) -> None:  # noqa: ANN001
+    # the same empty answer as for a name nobody has: no existence leak
+    assert found(world.outsider, "John Smith") == found(world.outsider, "Nobody Atall") == []
+
+
+def test_partner_finds_by_shared_name_fields_and_sees_only_them(world) -> None:  # noqa: ANN001
+    outcome = search_offenders(world.partner_user, "Smith John", audit_search=False)
+    assert [r.offender_id for r in outcome.results] == [world.offender.pk]
+    assert outcome.results[0].fields == {"first_name": "John", "last_name": "Smith"}
+    assert outcome.results[0].aliases == []
+
+
+@pytest.mark.parametrize("q", ["1979-04-02", "PS7700123", "FBI9981X", "Jack Smitherson"])
+def test_partner_cannot_find_through_fields_not_shared(world, q: str) -> None:  # noqa: ANN001
+    # date of birth, identifiers and aliases are not in the partner's identity term
+    assert found(world.partner_user, q) == []
+
+
+def test_partner_with_date_of_birth_shared_finds_by_it(world) -> None:  # noqa: ANN001
+    share(world.case, world.partner, RecordType.IDENTITY, ["date_of_birth"])
+    assert found(world.partner_user, "1979-04-02") == [world.offender.pk]
+
+
+def test_partner_whose_mou_expired_finds_nothing(world) -> None:  # noqa: ANN001
+    from cases.models import CaseGroupObjectPermission
+    from mou.models import MOU
+
+    MOU.objects.filter(terms__recipient=world.partner).update(status=MOUStatus.EXPIRED)
+    CaseGroupObjectPermission.objects.filter(group=world.partner.group).delete()  # revoked
+    assert found(world.partner_user, "John Smith") == []
+
+
+def test_analyst_finds_nobody(world) -> None:  # noqa: ANN001
+    # analysts work with aggregates only: the role has no identity view
+    assert found(world.analyst, "John Smith") == []
+
+
+def test_deactivated_and_anonymous_find_nobody(world) -> None:  # noqa: ANN001
+    from django.contrib.auth.models import AnonymousUser
+
+    world.lead_user.is_active = False
+    world.lead_user.save()
+    assert found(world.lead_user, "John Smith") == []
+    assert found(AnonymousUser(), "John Smith") == []
+
+
+def test_cases_of_other_agencies_are_not_listed_on_a_result(world) -> None:  # noqa: ANN001
+    # given the same person also has a case at another agency with no MOU
+    other = CaseFactory(offender=world.offender, lead_agency=AgencyFactory())
+    result = search_offenders(world.lead_user, "John Smith", audit_search=False).results[0]
+    assert [c.pk for c in result.cases] == [world.case.pk]
+    assert other.pk not in [c.pk for c in result.cases]
+
+
+def test_victim_advocate_with_identity_term_sees_only_names(world) -> None:  # noqa: ANN001
+    advocacy = AgencyFactory()
+    advocate = staff_user(advocacy, Role.VICTIM_ADVOCATE)
+    share(world.case, advocacy, RecordType.IDENTITY, ["last_name"])
+    result = search_offenders(advocate, "Smith", audit_search=False).results
+    assert [r.fields for r in result] == [{"last_name": "Smith"}]
+    # a first name alone is not shared: searching by it finds nothing
+    assert found(advocate, "John") == []
+
+
+def test_short_or_empty_queries_search_nothing(world) -> None:  # noqa: ANN001
+    assert search_offenders(world.lead_user, "", audit_search=False).results == []
+    outcome = search_offenders(world.lead_user, "S", audit_search=False)
+    assert outcome.results == [] and outcome.too_short
