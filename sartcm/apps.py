@@ -12,4 +12,12 @@ class SartcmConfig(AppConfig):
         from sartcm import tombstones
         from sartcm.api import schema  # noqa: F401 - registers OpenAPI extensions
 
-        tombstones.connect()  # deletions of case data leave tombstones for incremental sync
+        tombstones.connect()
+
+        from sartcm.apikeys import disable_inactive_keys
+        from sartcm.security.services import register_inactivity_sweep
+
+        # API keys follow the accounts' lifecycle: unused for 90 days -> revoked, nightly
+        register_inactivity_sweep(
+            "api_keys", disable_inactive_keys
+        )  # deletions of case data leave tombstones for incremental sync

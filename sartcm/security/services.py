@@ -551,10 +551,18 @@ def _as_datetime(on: date | datetime | None) -> datetime:
 
 
 def inactive_accounts(on: date | datetime | None = None) -> QuerySet:
-    """Enabled accounts with no logon (or creation, or re-enabling) in the last 90 days."""
+    """Enabled accounts with no logon (or creation, or re-enabling) in the last 90 days.
+
+    A service account never logs on: its activity is its API keys' use, so an account with a
+    key used in the last 90 days is active (its unused keys are revoked by their own sweep).
+    """
+    from sartcm.models import APIKey
+
     now = _as_datetime(on)
+    recently_used_keys = APIKey.objects.filter(last_used_at__gte=now - policy.account_inactive())
     return (
         User.objects.filter(is_active=True)
+        .exclude(pk__in=recently_used_keys.values("user_id"))
         .annotate(
             # PostgreSQL's GREATEST ignores NULLs: never logged in counts from date_joined.
             last_activity=Greatest(

@@ -249,3 +249,28 @@ def test_throttle_answers_429_with_retry_after(settings) -> None:
         api_settings.reload()
         PerClientThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
         cache.clear()
+
+
+def test_nightly_lifecycle_revokes_unused_keys_and_keeps_busy_service_accounts(
+    admin, service
+) -> None:
+    # given a service account 100 days old whose key was used yesterday, and an unused key
+    from django.contrib.auth import get_user_model
+
+    from sartcm.security.services import disable_inactive_accounts
+
+    get_user_model().objects.filter(pk=service.pk).update(
+        date_joined=timezone.now() - timedelta(days=100)
+    )
+    busy, _ = issue_key(admin.user, service, "busy", ["view:status"])
+    idle, _ = issue_key(admin.user, service, "idle", ["view:status"])
+    APIKey.objects.filter(pk=busy.pk).update(last_used_at=timezone.now() - timedelta(days=1))
+    APIKey.objects.filter(pk=idle.pk).update(created_at=timezone.now() - timedelta(days=95))
+    # when the nightly account sweep runs
+    counts = disable_inactive_accounts()
+    # then the idle key is revoked, the busy key and its service account stay enabled
+    assert counts["api_keys"] == 1
+    service.refresh_from_db()
+    assert service.is_active
+    assert APIKey.objects.get(pk=idle.pk).revoked_at is not None
+    assert APIKey.objects.get(pk=busy.pk).revoked_at is None
