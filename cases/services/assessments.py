@@ -460,7 +460,7 @@ GOAL_CHANGEABLE = (
 )
 
 
-def update_goal(goal: CasePlanGoal, user: Any, **changes: Any) -> CasePlanGoal:
+def update_goal(goal: CasePlanGoal, user: Any, /, **changes: Any) -> CasePlanGoal:
     """Change a goal's text, interventions, responsibility, target date or status."""
     if not CasePlanGoal.objects.restrict(user, Action.CHANGE).filter(pk=goal.pk).exists():
         raise PermissionDenied("You may not change this goal.")

@@ -44,6 +44,11 @@ BOARD_IDENTITY = frozenset({"first_name", "last_name", "date_of_birth", "convict
 TX_STATUS = frozenset({"status", "supervision_level", "officer_name", "officer_phone"})
 TX_IDENTITY = frozenset({"first_name", "last_name", "date_of_birth"})
 REGISTRY_STATUS = frozenset({"status", "officer_name"})
+# limited terms for record types partners share only in part (no free text)
+PCSA_CONTACTS = frozenset({"contact_at", "contact_type", "face_to_face", "officer_name"})
+BOARD_ASSESSMENTS = frozenset({"instrument", "assessed_on", "final_level", "next_due"})
+BOARD_TREATMENT = frozenset({"provider_name", "program", "intake_date", "discharge_status"})
+TX_CASE_PLAN = frozenset({"need", "target_date", "status"})
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,11 @@ AGENCIES: dict[str, AgencySetup] = {
     "PCSA": AgencySetup(
         "Prairie Community Supervision",
         "community_supervision",
-        terms=(Term(R.STATUS, vocab(R.STATUS)), Term(R.IDENTITY, vocab(R.IDENTITY))),
+        terms=(
+            Term(R.STATUS, vocab(R.STATUS)),
+            Term(R.IDENTITY, vocab(R.IDENTITY)),
+            Term(R.CONTACTS, PCSA_CONTACTS),
+        ),
         on_team="supervision_officer",
     ),
     "LCSA": AgencySetup(
@@ -105,6 +114,8 @@ AGENCIES: dict[str, AgencySetup] = {
             Term(R.IDENTITY, BOARD_IDENTITY),
             Term(R.RELEASE_PLANS, vocab(R.RELEASE_PLANS), actions=(V, C)),
             Term(R.BOARD_DECISIONS, vocab(R.BOARD_DECISIONS), actions=(V, A)),
+            Term(R.ASSESSMENTS, BOARD_ASSESSMENTS),
+            Term(R.TREATMENT, BOARD_TREATMENT),
         ),
         on_team="board",
     ),
@@ -116,6 +127,7 @@ AGENCIES: dict[str, AgencySetup] = {
             Term(R.IDENTITY, TX_IDENTITY),
             Term(R.TREATMENT, vocab(R.TREATMENT), actions=(V, A)),
             Term(R.POLYGRAPH, vocab(R.POLYGRAPH), actions=(V, A)),
+            Term(R.CASE_PLAN, TX_CASE_PLAN),
         ),
         on_team="treatment_provider",
     ),
@@ -166,15 +178,27 @@ PERSONAS: list[Persona] = [
         LEAD,
         (Role.CASE_MANAGER,),
         sees=EVERYTHING,
-        writes=frozenset({R.STATUS, R.IDENTITY}),
+        writes=frozenset(
+            {R.STATUS, R.IDENTITY, R.CONTACTS, R.CASE_PLAN, R.TREATMENT, R.REGISTRATION}
+        ),
     ),
     # same agency, another role: sees everything, changes neither status nor identity
-    Persona("lead_release_planner", LEAD, (Role.RELEASE_PLANNER,), sees=EVERYTHING),
+    Persona(
+        "lead_release_planner",
+        LEAD,
+        (Role.RELEASE_PLANNER,),
+        sees=EVERYTHING,
+        writes=frozenset({R.CASE_PLAN}),
+    ),
     Persona(
         "partner_assigned",
         "PCSA",
         (Role.SUPERVISION_OFFICER,),
-        sees={R.STATUS: vocab(R.STATUS), R.IDENTITY: vocab(R.IDENTITY)},
+        sees={
+            R.STATUS: vocab(R.STATUS),
+            R.IDENTITY: vocab(R.IDENTITY),
+            R.CONTACTS: PCSA_CONTACTS,
+        },
     ),
     Persona("partner_unassigned", "LCSA", (Role.SUPERVISION_OFFICER,)),
     Persona("partner_expired", "OLDP", (Role.SUPERVISION_OFFICER,)),
@@ -198,6 +222,8 @@ PERSONAS: list[Persona] = [
             R.IDENTITY: BOARD_IDENTITY,
             R.RELEASE_PLANS: vocab(R.RELEASE_PLANS),
             R.BOARD_DECISIONS: vocab(R.BOARD_DECISIONS),
+            R.ASSESSMENTS: BOARD_ASSESSMENTS,
+            R.TREATMENT: BOARD_TREATMENT,
         },
     ),
     Persona(
@@ -209,6 +235,7 @@ PERSONAS: list[Persona] = [
             R.IDENTITY: TX_IDENTITY,
             R.TREATMENT: vocab(R.TREATMENT),
             R.POLYGRAPH: vocab(R.POLYGRAPH),
+            R.CASE_PLAN: TX_CASE_PLAN,
         },
     ),
     Persona(
@@ -220,7 +247,7 @@ PERSONAS: list[Persona] = [
             R.STATUS: REGISTRY_STATUS,
             R.REGISTRATION: vocab(R.REGISTRATION),
         },
-        writes=frozenset({R.IDENTITY}),
+        writes=frozenset({R.IDENTITY, R.REGISTRATION}),
     ),
     Persona("analyst", "PSAC", (Role.ANALYST,)),
     Persona("deactivated_user", LEAD, (Role.CASE_MANAGER,), active=False),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db import models
@@ -17,7 +18,31 @@ from django.urls import reverse
 
 from agencies.choices import RecordType
 from cases.api.access import CaseSerializer, OffenderSerializer
-from cases.models import Case, Offender
+from cases.api.assessments import CasePlanGoalSerializer, RiskAssessmentSerializer
+from cases.api.contacts import (
+    PolygraphExamSerializer,
+    SupervisionContactSerializer,
+    TreatmentEnrollmentSerializer,
+    TreatmentReportSerializer,
+)
+from cases.api.registration import (
+    AddressVerificationSerializer,
+    RegistrationEventSerializer,
+    RegistrationRecordSerializer,
+)
+from cases.models import (
+    AddressVerification,
+    Case,
+    CasePlanGoal,
+    Offender,
+    PolygraphExam,
+    RegistrationEvent,
+    RegistrationRecord,
+    RiskAssessment,
+    SupervisionContact,
+    TreatmentEnrollment,
+    TreatmentReport,
+)
 from tests.authz.personas import Every, Persona
 from tests.authz.world import World
 
@@ -29,25 +54,43 @@ class Resource:
     serializer: type
     sample: Callable[[World], models.Model]  # the sample object (on the world's case)
     api_basename: str  # router basename: <basename>-list, -detail, -export
-    write: dict[str, Any]  # a PATCH with one vocabulary field
+    write: dict[str, Any]  # a PATCH with one vocabulary field ({} when `immutable`)
     read_back: Callable[[models.Model], Any]  # the written value, re-read from the database
+    written: Any = None  # what read_back gives after the write (None: the payload's one value)
+    # why the resource offers no PATCH at all: then every signed-in persona gets 405 and nothing
+    # changes (the channel is still checked, never skipped)
+    immutable: str = ""
+    # output fields shown with a vocabulary field rather than under their own name
+    # (e.g. an exam's `flagged` with `disclosures`, a report's fields with `reports`)
+    derived: dict[str, str] = field(default_factory=dict)
     page_list: str | None = None  # url name of a list page showing the object
     page_detail: str | None = None  # url name of its detail page (pk argument)
     page_text: Callable[[models.Model], str] = lambda obj: str(obj.pk)  # shows it's listed
     always: tuple[str, ...] = ("id",)
     extra_keys: Callable[[Persona], set[str]] = field(default=lambda persona: set())
 
-    @property
+    @cached_property
     def api_fields(self) -> set[str]:
-        return set(self.serializer.Meta.fields)
+        # the fields a read renders (write-only inputs such as an assessor id are not shown)
+        return {name for name, f in self.serializer().fields.items() if not f.write_only}
 
     def expected_keys(self, persona: Persona) -> set[str] | None:
         """The exact keys of the API representation for `persona`; None: invisible."""
         fields = persona.fields(self.record_type)
         if fields is None:
             return None
-        names = self.api_fields if isinstance(fields, Every) else self.api_fields & set(fields)
+        if isinstance(fields, Every):
+            names = self.api_fields
+        else:
+            shown = set(fields) | {name for name, gate in self.derived.items() if gate in fields}
+            names = self.api_fields & shown
         return names | set(self.always) | self.extra_keys(persona)
+
+    def expected_write(self) -> Any:
+        if self.written is not None:
+            return self.written
+        [(_, value)] = self.write.items()
+        return value
 
     def api_list(self) -> str:
         return reverse(f"{self.api_basename}-list")
@@ -95,6 +138,126 @@ RESOURCES: list[Resource] = [
         api_basename="offender",
         write={"eye_color": "green"},
         read_back=lambda offender: Offender.objects.unrestricted().get(pk=offender.pk).eye_color,
+    ),
+]
+
+
+def _all_follow(serializer: type, gate: str, *always: str) -> dict[str, str]:
+    # every rendered field of a child record is shared by one field of its parent's vocabulary
+    return {name: gate for name in serializer.Meta.fields if name not in always}
+
+
+def _sample(name: str) -> Callable[[World], models.Model]:
+    return lambda world: world.samples[name]
+
+
+def _reread(model: type[models.Model], name: str) -> Callable[[models.Model], Any]:
+    return lambda obj: getattr(model.objects.unrestricted().get(pk=obj.pk), name)
+
+
+RESOURCES += [
+    Resource(
+        name="contact",
+        record_type=RecordType.CONTACTS,
+        serializer=SupervisionContactSerializer,
+        sample=_sample("contact"),
+        api_basename="contact",
+        write={"location": "Home visit, porch"},
+        read_back=_reread(SupervisionContact, "location"),
+        always=("id", "case"),
+    ),
+    Resource(
+        name="assessment",
+        record_type=RecordType.ASSESSMENTS,
+        serializer=RiskAssessmentSerializer,
+        sample=_sample("assessment"),
+        api_basename="assessment",
+        write={"final_level": "III"},
+        read_back=_reread(RiskAssessment, "final_level"),
+        immutable="an assessment is scored once; changes are override/void actions",
+        always=("id", "case", "status"),
+        derived=dict(RiskAssessmentSerializer.derived),
+        page_detail="cases:assessment-detail",
+    ),
+    Resource(
+        name="case_plan_goal",
+        record_type=RecordType.CASE_PLAN,
+        serializer=CasePlanGoalSerializer,
+        sample=_sample("case_plan_goal"),
+        api_basename="case-plan-goal",
+        write={"goal": "Keep stable housing"},
+        read_back=_reread(CasePlanGoal, "goal"),
+        always=("id", "case"),
+    ),
+    Resource(
+        name="treatment_enrollment",
+        record_type=RecordType.TREATMENT,
+        serializer=TreatmentEnrollmentSerializer,
+        sample=_sample("treatment_enrollment"),
+        api_basename="treatment-enrollment",
+        # a PATCH records the discharge: status and date travel together
+        write={"discharge_status": "completed", "discharged_on": "2025-12-01"},
+        written="completed",
+        read_back=_reread(TreatmentEnrollment, "discharge_status"),
+        always=("id", "case"),
+        derived={"provider": "provider_name"},
+    ),
+    Resource(
+        name="treatment_report",
+        record_type=RecordType.TREATMENT,
+        serializer=TreatmentReportSerializer,
+        sample=_sample("treatment_report"),
+        api_basename="treatment-report",
+        write={"concerns": "None"},
+        read_back=_reread(TreatmentReport, "concerns"),
+        immutable="a monthly report is filed once",
+        always=("id", "enrollment", "case"),
+        derived=_all_follow(TreatmentReportSerializer, "reports", "id", "enrollment", "case"),
+    ),
+    Resource(
+        name="polygraph_exam",
+        record_type=RecordType.POLYGRAPH,
+        serializer=PolygraphExamSerializer,
+        sample=_sample("polygraph_exam"),
+        api_basename="polygraph-exam",
+        write={"result": "DI"},
+        read_back=_reread(PolygraphExam, "result"),
+        immutable="an exam is recorded, never edited",
+        always=("id", "case"),
+        derived={"flagged": "disclosures"},
+    ),
+    Resource(
+        name="registration",
+        record_type=RecordType.REGISTRATION,
+        serializer=RegistrationRecordSerializer,
+        sample=_sample("registration"),
+        api_basename="registration",
+        write={"tier": "III"},
+        read_back=_reread(RegistrationRecord, "tier"),
+        always=("id", "case", "registering_agency"),
+        # period is rendered from period_years etc.: its own vocabulary name
+    ),
+    Resource(
+        name="registration_event",
+        record_type=RecordType.REGISTRATION,
+        serializer=RegistrationEventSerializer,
+        sample=_sample("registration_event"),
+        api_basename="registration-event",
+        write={"details": "Moved"},
+        read_back=_reread(RegistrationEvent, "details"),
+        immutable="an event is a dated report, never edited",
+        derived=_all_follow(RegistrationEventSerializer, "events", "id"),
+    ),
+    Resource(
+        name="address_verification",
+        record_type=RecordType.REGISTRATION,
+        serializer=AddressVerificationSerializer,
+        sample=_sample("address_verification"),
+        api_basename="address-verification",
+        write={"notes": "Rechecked"},
+        read_back=_reread(AddressVerification, "notes"),
+        immutable="a verification is a dated check, never edited",
+        derived=_all_follow(AddressVerificationSerializer, "verifications", "id"),
     ),
 ]
 

@@ -9,12 +9,33 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agencies.models import Agency, StaffMember
-from cases.models import Case, CaseAssignment, CaseCondition, Conviction, Offender, OffenderAlias
+from cases.models import (
+    Case,
+    CaseAssignment,
+    CaseCondition,
+    Conviction,
+    Offender,
+    OffenderAlias,
+    RiskAssessment,
+)
 from mou.models import MOU
 from protocols.models import SpecialCondition
 from tests.authz.personas import AGENCIES, LEAD, PERSONAS, R
 from tests.factories import CaseFactory, OffenderFactory
 from tests.factories_access import agency, mou_with_terms, staff, term_spec
+from tests.factories_assessments import GoalFactory
+from tests.factories_contacts import (
+    PolygraphExamFactory,
+    SupervisionContactFactory,
+    TreatmentEnrollmentFactory,
+    TreatmentReportFactory,
+)
+from tests.factories_registration import (
+    EventFactory,
+    RegistrationFactory,
+    VerificationFactory,
+    instrument,
+)
 
 
 @dataclass
@@ -26,6 +47,8 @@ class World:
     foreign_case: Case  # a case led by another agency
     offender: Offender
     mous: dict[str, MOU]
+    # sample records on the sample case, by resource name (tests/authz/resources.py)
+    samples: dict[str, Any] = field(default_factory=dict)
     # marker string -> (record type, field name) of where it was planted
     markers: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -102,6 +125,7 @@ def build_world() -> World:
         details=mark(R.STATUS, "active_conditions"),
         start_date=dt.date(2025, 6, 1),
     )
+    samples = build_samples(case, officer, agencies, mark)
     other_case = CaseFactory(lead_agency=lead)
     foreign_case = CaseFactory(lead_agency=agencies["WHA"])
 
@@ -147,5 +171,64 @@ def build_world() -> World:
         foreign_case=foreign_case,
         offender=offender,
         mous=mous,
+        samples=samples,
         markers=mark.planted,
     )
+
+
+def build_samples(
+    case: Case, officer: StaffMember, agencies: dict[str, Agency], mark: Markers
+) -> dict[str, Any]:
+    """One record of each case-data resource on the sample case, markers in its text fields."""
+    contact = SupervisionContactFactory(
+        case=case,
+        officer=officer,
+        location=mark(R.CONTACTS, "location"),
+        notes=mark(R.CONTACTS, "notes"),
+    )
+    enrollment = TreatmentEnrollmentFactory(
+        case=case,
+        provider=agencies["NTA"],
+        program=mark(R.TREATMENT, "program"),
+        intake_date=dt.date(2025, 9, 1),
+    )
+    report = TreatmentReportFactory(enrollment=enrollment, concerns=mark(R.TREATMENT, "reports"))
+    polygraph = PolygraphExamFactory(
+        case=case,
+        examiner=mark(R.POLYGRAPH, "examiner"),
+        disclosures=mark(R.POLYGRAPH, "disclosures"),
+        notes=mark(R.POLYGRAPH, "notes"),
+    )
+    assessment = RiskAssessment.objects.create(
+        case=case,
+        instrument=instrument(),
+        assessed_on=dt.date(2025, 5, 1),
+        answers={},
+        total_score=6,
+        computed_level="IVb",
+        final_level="IVb",
+        override_reason=mark(R.ASSESSMENTS, "override_reason"),
+        next_due=dt.date(2026, 5, 1),
+    )
+    goal = GoalFactory(
+        case=case,
+        responsible_agency=agencies[LEAD],
+        goal=mark(R.CASE_PLAN, "goal"),
+        interventions=mark(R.CASE_PLAN, "interventions"),
+    )
+    registration = RegistrationFactory(case=case, jurisdiction=mark(R.REGISTRATION, "jurisdiction"))
+    event = EventFactory(registration=registration, details=mark(R.REGISTRATION, "events"))
+    verification = VerificationFactory(
+        registration=registration, notes=mark(R.REGISTRATION, "verifications")
+    )
+    return {
+        "contact": contact,
+        "treatment_enrollment": enrollment,
+        "treatment_report": report,
+        "polygraph_exam": polygraph,
+        "assessment": assessment,
+        "case_plan_goal": goal,
+        "registration": registration,
+        "registration_event": event,
+        "address_verification": verification,
+    }
