@@ -248,6 +248,8 @@ SPECTACULAR_SETTINGS = {
     # Choice sets used under several field names, or one field name used for two sets.
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "agencies.choices.Role",
+        # A case-team role (fields named `role`) is another set; unnamed, it took "RoleEnum".
+        "TeamRoleEnum": "cases.choices.TeamRole",
         "RegistrationRuleEnum": "protocols.choices.RegistrationRule",
         "AlertRuleCodeEnum": "protocols.choices.AlertRuleCode",
         "RegistrationEventKindEnum": "cases.choices.RegistrationEventKind",

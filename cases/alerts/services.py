@@ -23,7 +23,10 @@ from sartcm.models import AuditAction
 
 def access_alert(user: Any, pk: Any) -> Alert:
     """The alert if the user can see it; 404 whether it is missing or hidden."""
-    alert = Alert.objects.restrict(user, "view").select_related("case").filter(pk=pk).first()
+    try:
+        alert = Alert.objects.restrict(user, "view").select_related("case").filter(pk=pk).first()
+    except (TypeError, ValueError):  # a malformed id ("null,null") is as unknown as a missing one
+        alert = None
     if alert is None:
         raise Http404("No such alert.")
     return alert

@@ -139,7 +139,7 @@ class PeriodSerializer(serializers.Serializer):
     years = serializers.IntegerField(min_value=1, allow_null=True, required=False)
     custody_days_excluded = serializers.IntegerField(min_value=0, required=False)
     juvenile = serializers.BooleanField(required=False)
-    end_date = serializers.DateField(read_only=True)
+    end_date = serializers.DateField(read_only=True, allow_null=True)  # null: registered for life
     reducible_to_years = serializers.IntegerField(read_only=True, allow_null=True)
 
 

@@ -214,24 +214,31 @@ def _recompute(record: RegistrationRecord, on: date) -> Schedule:
 
 def access_registration(user: Any, pk: Any, action: str = "view") -> RegistrationRecord:
     """The registration if the user may do `action` on it; 404 whether missing or forbidden."""
-    record = (
-        RegistrationRecord.objects.restrict(user, action)
-        .select_related("case", "case__offender", "registering_agency")
-        .filter(pk=pk)
-        .first()
-    )
+    try:
+        record = (
+            RegistrationRecord.objects.restrict(user, action)
+            .select_related("case", "case__offender", "registering_agency")
+            .filter(pk=pk)
+            .first()
+        )
+    except (TypeError, ValueError):  # a malformed id ("null,null") is as unknown as a missing one
+        record = None
     if record is None:
         raise Http404("No such registration.")
     return record
 
 
 def access_case_for_registration(user: Any, pk: Any, action: str = "view") -> Case:
-    case = (
-        Case.objects.restrict_record(user, action, RecordType.REGISTRATION)
-        .select_related("offender")
-        .filter(pk=pk)
-        .first()
-    )
+    """The case if the user may do `action` on its registrations; 404 otherwise."""
+    try:
+        case = (
+            Case.objects.restrict_record(user, action, RecordType.REGISTRATION)
+            .select_related("offender")
+            .filter(pk=pk)
+            .first()
+        )
+    except (TypeError, ValueError):  # a malformed id is as unknown as a missing one
+        case = None
     if case is None:
         raise Http404("No such case.")
     return case

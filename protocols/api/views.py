@@ -182,7 +182,9 @@ class ProtocolVersionViewSet(ReferenceViewSet):
         return Response(DiffSerializer(data).data)
 
     @extend_schema(request=None, responses=PendingAcknowledgmentSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    # One short list (today's owed acknowledgments), answered whole: no paginator, so the
+    # schema documents the bare array clients already read.
+    @action(detail=False, methods=["get"], pagination_class=None)
     def pending(self, request: Request) -> Response:
         """Acknowledgments still owed today by staff the caller can see (editors: their
         agency; everyone else: themselves)."""
