@@ -180,7 +180,7 @@ ASSESSMENT = DefaultProtocol(
 
 _CHECKLIST: list[tuple[str, str, str]] = [
     ("residence", "Residence identified: address, household members (note any minors), landlord, housing status", "residence"),
-    ("home_investigation", "Home investigation completed by the supervision officer and the residence approved, including the residence-restriction check where one applies", "residence"),
+    ("home_investigation", "Home investigation completed by the supervision officer and the residence approved, including the residence-restriction check where one applies", "home_investigation"),
     ("treatment_referral", "Treatment referral made and intake date set", "treatment"),
     ("employment_income", "Employment or another source of income identified", "employment"),
     ("transportation", "Transportation to supervision, treatment and work arranged", "transportation"),

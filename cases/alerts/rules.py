@@ -31,6 +31,7 @@ from typing import Any
 from agencies.choices import RecordType, Role
 from cases.choices import (
     CaseStatus,
+    RegistrationStatus,
     ReleasePlanStatus,
     TeamRole,
 )
@@ -303,7 +304,8 @@ class RegistrationDueSoon(Rule):
                    {registry_officer("r")} AS assignee_id,
                    jsonb_build_object(
                        'next_verification_due', {iso("r.next_verification_due")},
-                       'tier', r.tier, 'jurisdiction', r.jurisdiction, 'status', r.status
+                       'tier', r.tier, 'jurisdiction', r.jurisdiction,
+                       'status', {labels("r.status", RegistrationStatus.choices)}
                    ) AS facts
               FROM cases_registrationrecord r JOIN cases_case c ON c.id = r.case_id
              WHERE NOT (r.status = 'ended') AND r.status <> 'absconded'
@@ -393,7 +395,8 @@ class VerificationFailed(Rule):
                    jsonb_build_object(
                        'verifications', {result} || ' at ' || v.address || ' on '
                                         || {iso("v.verified_on")},
-                       'status', r.status, 'jurisdiction', r.jurisdiction
+                       'status', {labels("r.status", RegistrationStatus.choices)},
+                       'jurisdiction', r.jurisdiction
                    ) AS facts
               FROM cases_addressverification v
               JOIN cases_registrationrecord r ON r.id = v.registration_id

@@ -173,6 +173,10 @@ class CaseDetailView(CaseRowsMixin, RestrictedDetailView):
         context["identity_fields"] = [(label(k), display(v)) for k, v in row["identity"].items()]
         context["tabs"] = [f"cases/tabs/{tab}.html" for tab in TABS]
         context["explanation"] = explain(self.request.user, self.object)
+        # A tab whose record type the viewer may not see is left out: its page would be a 404.
+        context["hidden_record_types"] = {
+            str(row.record_type) for row in context["explanation"].record_types if not row.visible
+        }
         context["can_read_audit"] = can_read_case_audit(self.request.user, self.object)
         return context
 

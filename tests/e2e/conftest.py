@@ -149,10 +149,16 @@ def _slug(text: str) -> str:
 def check(request: Any) -> Callable[[Any, str], None]:
     """`check(page, step)`: screenshot into artifacts/e2e/<test>/<step>.png, then axe."""
     folder = ARTIFACTS / _slug(request.node.name)
+    for stale in folder.glob("*.png"):  # a journey's folder holds this run's steps only
+        stale.unlink()
     counter = {"n": 0}
 
     def run(page: Any, step: str) -> None:
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("load")
+        if page.locator("[hx-trigger]").count():
+            # htmx may still be loading a fragment or polling: let the network settle (500 ms
+            # of quiet, so only where it can matter)
+            page.wait_for_load_state("networkidle")
         counter["n"] += 1
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{counter['n']:02d}-{_slug(step)}.png"
