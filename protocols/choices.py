@@ -97,6 +97,7 @@ class AlertRuleCode(models.TextChoices):
     VERIFICATION_FAILED = "verification_failed", "Address verification failed"
     REASSESSMENT_DUE = "reassessment_due", "Reassessment due"
     RELEASE_NO_PLAN = "release_no_plan", "Release approaching without an approved plan"
+    BOARD_REFERRAL = "board_referral", "Release plan referred to the board"
     TREATMENT_REPORT_MISSING = "treatment_report_missing", "Treatment report missing for the month"
     MOU_EXPIRING = "mou_expiring", "MOU expiring"
     MOU_EXPIRED = "mou_expired", "MOU expired"

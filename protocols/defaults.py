@@ -268,6 +268,10 @@ _ALERT_OVERRIDES: dict[str, dict[str, Any]] = {
         "due_soon_days": 30,
         "note": "Matches the training compliance page's 30-day window.",
     },
+    AlertRuleCode.BOARD_REFERRAL: {
+        "escalate_after_days": 14,
+        "note": "A referred plan waits for the hearing; escalate to the chair after two weeks.",
+    },
 }
 
 ALERTS = DefaultProtocol(

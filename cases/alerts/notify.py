@@ -38,6 +38,8 @@ FACT_LABELS: dict[str, str] = {
     "total_score": "Score",
     "final_level": "Level",
     "expected_release_date": "Expected release",
+    "release_date": "Release date",
+    "planner_name": "Planner",
     "provider_name": "Provider",
     "program": "Program",
     "reports": "Reports",
@@ -98,6 +100,7 @@ SUBJECTS = {
     "raised": "[SARTCM] New critical alert",
     "escalated": "[SARTCM] Alerts escalated to you",
     "digest": "[SARTCM] Your open alerts",
+    "referred": "[SARTCM] Release plan referred to your board",
 }
 
 
@@ -109,6 +112,7 @@ def render_email(staff: StaffMember, alerts: list[Alert], reason: str) -> tuple[
         "raised": "A critical alert was raised for you:",
         "escalated": "These alerts were not acknowledged in time and are escalated to you:",
         "digest": "Your open alerts:",
+        "referred": "A release plan was referred to your board for review:",
     }[reason]
     lines = [f"Hello {staff.full_name},", "", intro, ""]
     for alert in alerts[:EMAIL_LIST_LIMIT]:

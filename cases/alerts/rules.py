@@ -500,6 +500,56 @@ class ReleaseWithoutPlan(Rule):
         )
 
 
+class BoardReferral(Rule):
+    """A plan referred to a parole board and awaiting its decision: one alert per active board
+    member of that board, in their inbox until the board decides (the plan leaves review).
+
+    Keyed by the referral (BoardReview) and the member, so a re-referral after a return raises
+    new alerts, and re-applying the rule (a retried request, the next sweep) raises none. The
+    facts are release-plan fields: each member reads only those their board's terms share.
+    """
+
+    code = R.BOARD_REFERRAL
+    record_type = RecordType.RELEASE_PLANS
+
+    def desired(self, ctx: RuleContext) -> Sql:
+        off, oparams = not_disabled(ctx.settings, self.code, "c.jurisdiction", "off")
+        status = labels("p.status", ReleasePlanStatus.choices)
+        planner = (
+            "(SELECT COALESCE(NULLIF(trim(pu.first_name || ' ' || pu.last_name), ''), pu.username)"
+            " FROM agencies_staffmember ps JOIN auth_user pu ON pu.id = ps.user_id"
+            " WHERE ps.id = p.planner_id)"
+        )
+        sql = f"""
+            SELECT 'boardreview:' || r.id || ':member:' || s.id AS subject_key, r.case_id,
+                   r.board_id AS agency_id, p.release_date AS due_date,
+                   CASE WHEN p.release_date <= %(on)s + 30 THEN 'warning'
+                        ELSE 'info' END AS severity,
+                   'Release plan referred to ' || b.short_name || ' for review — case '
+                       || c.case_number AS message,
+                   s.id AS assignee_id,
+                   jsonb_strip_nulls(jsonb_build_object(
+                       'release_date', {iso("p.release_date")},
+                       'status', {status},
+                       'planner_name', {planner}
+                   )) AS facts
+              FROM cases_boardreview r
+              JOIN cases_releaseplan p ON p.id = r.plan_id
+              JOIN cases_case c ON c.id = r.case_id
+              JOIN agencies_agency b ON b.id = r.board_id
+              JOIN agencies_staffmember s ON s.agency_id = r.board_id
+              JOIN auth_user u ON u.id = s.user_id
+             WHERE p.status = {lit(ReleasePlanStatus.UNDER_REVIEW)}
+               AND NOT EXISTS (
+                   SELECT 1 FROM cases_boardreview later
+                    WHERE later.plan_id = r.plan_id
+                      AND (later.referred_at, later.id) > (r.referred_at, r.id))
+               AND s.active AND u.is_active AND {lit(Role.BOARD_MEMBER)} = ANY(s.roles)
+               {off}{ctx.scope("r.case_id")}
+        """
+        return sql, ctx.params(**oparams)
+
+
 def month_start(day: date) -> date:
     return day.replace(day=1)
 
@@ -797,6 +847,7 @@ RULES: tuple[Rule, ...] = (
     VerificationFailed(),
     ReassessmentDue(),
     ReleaseWithoutPlan(),
+    BoardReferral(),
     TreatmentReportMissing(),
     MouExpiring(),
     MouExpired(),

@@ -358,3 +358,79 @@ CONTACTS["destroy"] = extend_schema(
     description="Delete a contact logged in error (the case's lead agency only; a partner "
     "corrects with PATCH). Agency systems that synced it see it in /api/v1/sync/removed/."
 )
+
+# --- release plans: the workflow actions (kwargs for @extend_schema on each action) ------------
+
+RELEASE_PLAN = {
+    "id": 812,
+    "case": 57,
+    "version": 7,
+    "status": "draft",
+    "release_date": "2026-06-15",
+    "planner_name": "Rosa Delgado",
+    "submitted_at": None,
+    "residence_address": "118 Cedar Row (fictional)",
+    "residence_city": "Wheatfield",
+    "residence_latitude": "38.900000",
+    "residence_longitude": "-97.600000",
+    "housing_status": "with_family",
+    "landlord": "Cousin (owner-occupied)",
+    "household_members": [
+        {"name": "Marigold Fictitious", "relationship": "cousin", "age": 44, "is_minor": False}
+    ],
+    "residence_approved": True,
+    "home_investigated_by_name": "Dana Whitfield",
+    "home_investigated_on": "2026-03-02",
+    "restriction_check": {
+        "status": "compliant",
+        "message": "No protected site within the limits. Nearest: Meadowlark Elementary at "
+        "1,640 ft.",
+        "applies": True,
+        "rules": [{"site_kind": "school", "distance_feet": 1000}],
+        "violations": [],
+    },
+}
+HOME_INVESTIGATION = {
+    "examples": [
+        OpenApiExample(
+            "Request",
+            value={"residence_approved": True, "home_investigated_on": "2026-03-02", "version": 6},
+            request_only=True,
+        ),
+        OpenApiExample("Recorded (the plan, abridged)", value=RELEASE_PLAN, response_only=True),
+    ]
+}
+RESTRICTION_CHECK = {
+    "examples": [
+        OpenApiExample("Request", value={"version": 7}, request_only=True),
+        OpenApiExample("Checked (the plan, abridged)", value=RELEASE_PLAN, response_only=True),
+    ]
+}
+HEARING = {
+    "examples": [
+        OpenApiExample(
+            "Request",
+            value={
+                "hearing_date": "2026-04-14T09:30:00-05:00",
+                "hearing_location": "Hearing room B, Capitol Annex (fictional)",
+                "public_comment": "Two letters of support received.",
+                "version": 9,
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Scheduled",
+            value={
+                "id": 301,
+                "plan": 812,
+                "board": 6,
+                "referred_at": "2026-03-20T15:04:11-05:00",
+                "hearing_date": "2026-04-14T09:30:00-05:00",
+                "hearing_location": "Hearing room B, Capitol Annex (fictional)",
+                "public_comment": "Two letters of support received.",
+                "version": 10,
+            },
+            response_only=True,
+        ),
+    ]
+}

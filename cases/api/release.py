@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -22,9 +23,12 @@ from rest_framework.response import Response
 
 from agencies.choices import RecordType, Role
 from agencies.models import Agency, StaffMember
+from cases.access import AllFields
+from cases.api import examples
 from cases.choices import Vote
 from cases.models import (
     BoardDecision,
+    BoardReview,
     BoardVote,
     Case,
     HouseholdMember,
@@ -283,6 +287,57 @@ class ReleaseSerializer(VersionSerializer):
     )
 
 
+class HomeInvestigationSerializer(VersionSerializer):
+    """The supervision officer's home investigation of the proposed residence."""
+
+    residence_approved = serializers.BooleanField(
+        help_text="true: the residence is approved; false: not approved."
+    )
+    home_investigated_on = serializers.DateField(help_text="Date of the home visit.")
+
+
+class HearingSerializer(VersionSerializer):
+    """Schedule (or reschedule) the board hearing of the plan's current referral."""
+
+    hearing_date = serializers.DateTimeField(
+        allow_null=True, help_text="Date and time of the hearing (null: not scheduled)."
+    )
+    hearing_location = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    public_comment = serializers.CharField(required=False, allow_blank=True)
+
+
+class BoardReviewSerializer(FieldLimitedSerializer):
+    """A plan's referral to a parole board and its hearing; `version` is the plan's version
+    (the hearing is part of the plan's review: send it back as If-Match)."""
+
+    record_type = RecordType.BOARD_DECISIONS
+    always_fields = ("id", "plan", "board", "referred_at", "version")
+    # The hearing's place and public comment are shared with the hearing date.
+    gates = {"hearing_location": "hearing_date", "public_comment": "hearing_date"}
+
+    version = serializers.IntegerField(source="plan.version", read_only=True)
+
+    class Meta:
+        model = BoardReview
+        fields = [
+            "id",
+            "plan",
+            "board",
+            "referred_at",
+            "hearing_date",
+            "hearing_location",
+            "public_comment",
+            "version",
+        ]
+        read_only_fields = fields
+
+    def allowed(self, instance: Any) -> frozenset[str]:
+        allowed = svc.visible_fields(self._user(), instance.case, self.record_type)
+        if isinstance(allowed, AllFields):
+            return allowed
+        return frozenset(allowed | {k for k, gate in self.gates.items() if gate in allowed})
+
+
 class ReleasePlanViewSet(RestrictedViewSet):
     """Release plans: list, read, create, change (with If-Match) and the workflow actions."""
 
@@ -291,11 +346,16 @@ class ReleasePlanViewSet(RestrictedViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
     filterset_fields = ["status", "case"]
 
-    WORKFLOW = frozenset({"submit", "withdraw", "refer", "release"})
+    WORKFLOW = frozenset(
+        {"submit", "withdraw", "refer", "release", "home_investigation", "restriction_check"}
+    )
 
     def restrict_action(self) -> str:
         if getattr(self, "action", None) in self.WORKFLOW:
             return "change"
+        if getattr(self, "action", None) == "hearing":
+            # The board acts on its review (board-decision standing), not on the plan's content.
+            return "view"
         return super().restrict_action()
 
     def get_queryset(self) -> Any:
@@ -447,6 +507,91 @@ class ReleasePlanViewSet(RestrictedViewSet):
                 expected_version=v,
             ),
         )
+
+    @extend_schema(
+        request=HomeInvestigationSerializer,
+        responses=ReleasePlanSerializer,
+        parameters=[IF_MATCH],
+        **examples.HOME_INVESTIGATION,
+    )
+    @action(detail=True, methods=["post"], url_path="home-investigation")
+    def home_investigation(self, request: Request, pk: str | None = None) -> Response:
+        """Record the home investigation of the proposed residence (supervision officers only;
+        a draft or returned plan). Requires the plan's version (If-Match or `version`)."""
+        plan = self.get_object()  # restrict(user, "change"): invisible → 404
+        body = HomeInvestigationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version, from_header = expected_version(request, required=True)
+        try:
+            svc.record_home_investigation(
+                plan,
+                request.user,
+                expected_version=version,
+                approved=body.validated_data["residence_approved"],
+                investigated_on=body.validated_data["home_investigated_on"],
+            )
+        except svc.PlanConflict as conflict:
+            raise conflict_error(conflict, from_header)
+        return self._respond(plan)
+
+    @extend_schema(
+        request=VersionSerializer,
+        responses=ReleasePlanSerializer,
+        parameters=[IF_MATCH],
+        **examples.RESTRICTION_CHECK,
+    )
+    @action(detail=True, methods=["post"], url_path="restriction-check")
+    def restriction_check(self, request: Request, pk: str | None = None) -> Response:
+        """Run the residence-restriction check again (after the protocol or the protected sites
+        changed). The result is derived data: the plan's version does not change. A version,
+        if sent, must be current."""
+        return self._workflow(
+            request,
+            lambda plan, v: svc.rerun_restriction_check(plan, request.user, expected_version=v),
+        )
+
+    @extend_schema(
+        request=HearingSerializer,
+        responses=BoardReviewSerializer,
+        parameters=[IF_MATCH],
+        **examples.HEARING,
+    )
+    @action(detail=True, methods=["post"])
+    def hearing(self, request: Request, pk: str | None = None) -> Response:
+        """Schedule or reschedule the hearing of the plan's current referral and record public
+        comment (members of the board the plan is referred to; a plan under review). The
+        plan's version goes up; send the version you saw (If-Match or `version`)."""
+        plan = self.get_object()  # restrict(user, "view"): invisible → 404
+        review = (
+            BoardReview.objects.restrict(request.user, "add")
+            .filter(plan=plan)
+            .select_related("board", "case", "plan")
+            .order_by("-referred_at", "-pk")
+            .first()
+        )
+        if review is None:  # not referred, or no standing to act for the board: not found
+            raise Http404
+        body = HearingSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version, from_header = expected_version(request, required=False)
+        data = body.validated_data
+        try:
+            review = svc.schedule_hearing(
+                review,
+                request.user,
+                hearing_date=data["hearing_date"],
+                hearing_location=data.get("hearing_location", ""),
+                public_comment=data.get("public_comment", ""),
+                expected_version=version,
+            )
+        except svc.PlanConflict as conflict:
+            raise conflict_error(conflict, from_header)
+        review = BoardReview.objects.select_related("plan", "case").get(pk=review.pk)
+        response = Response(
+            BoardReviewSerializer(review, context=self.get_serializer_context()).data
+        )
+        response["ETag"] = f'"{review.plan.version}"'
+        return response
 
 
 class BoardVoteSerializer(serializers.ModelSerializer):

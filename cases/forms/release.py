@@ -349,7 +349,9 @@ class ReferForm(VersionForm):
 
 
 class HearingForm(BootstrapForm):
-    """Schedule the hearing; record public comment."""
+    """Schedule the hearing; record public comment (based on the plan's version)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
 
     hearing_date = forms.DateTimeField(
         widget=DATETIME, required=False, label="Hearing date and time"

@@ -918,10 +918,21 @@ def record_home_investigation(
     return plan
 
 
-def rerun_restriction_check(plan: ReleasePlan, user: Any) -> ReleasePlan:
-    """Run the residence-restriction check again (e.g. after the protocol or sites changed)."""
+def rerun_restriction_check(
+    plan: ReleasePlan, user: Any, *, expected_version: int | None = None
+) -> ReleasePlan:
+    """Run the residence-restriction check again (e.g. after the protocol or sites changed).
+
+    The result is derived from the plan's residence and the rules in force, so it does not
+    change the plan's version; a caller that sends the version it saw is refused with
+    PlanConflict if the plan changed since (the check would not be about what it saw).
+    """
     _require(user, plan, "change")
     with transaction.atomic():
+        if expected_version is not None:
+            current = ReleasePlan.objects.select_for_update().get(pk=plan.pk)
+            if current.version != expected_version:
+                raise PlanConflict(current, expected_version)
         plan.restriction_check = residence_restriction_check(plan)
         ReleasePlan.objects.filter(pk=plan.pk).update(restriction_check=plan.restriction_check)
         audit.record(
@@ -1061,7 +1072,70 @@ def refer_to_board(
             fields=["status"],
             detail=f"referred to {board.short_name}",
         )
+        notify_board(review, user)
     return review
+
+
+BOARD_ALERT_RULES = ("board_referral",)  # protocols.choices.AlertRuleCode.BOARD_REFERRAL
+
+
+def refresh_board_alerts(case_id: int) -> None:
+    """Bring the board-referral alerts of a case in line now (inside the caller's transaction)
+    rather than at the next sweep: raised on referral, resolved once the board decides."""
+    from cases.alerts.engine import refresh_cases
+
+    refresh_cases([case_id], rule_codes=BOARD_ALERT_RULES)
+
+
+def notify_board(review: BoardReview, user: Any) -> list[OutboxMessage]:
+    """Tell the members of the board a plan was referred to: an alert in each member's inbox
+    (the board_referral alert rule) and one email each through the outbox, in the caller's
+    transaction. The email is rendered at delivery from the alerts the member can still see,
+    with only the facts their terms share. Once per referral: a second call for the same
+    review (a retry) queues nothing; a new referral after a return is a new review."""
+    from cases.models import Alert
+    from sartcm.outbox import nudge_on_commit
+
+    refresh_board_alerts(review.case_id)
+    by_member: dict[int, list[int]] = {}
+    for alert_id, staff_id in (
+        Alert.objects.unrestricted()  # background delivery: routed to each member below
+        .open()
+        .filter(rule=BOARD_ALERT_RULES[0], subject_key__startswith=f"boardreview:{review.pk}:")
+        .exclude(assignee__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "assignee_id")
+    ):
+        by_member.setdefault(staff_id, []).append(alert_id)
+    queued = set(
+        OutboxMessage.objects.filter(
+            kind="alert_email", payload__reason="referred", payload__review_id=review.pk
+        ).values_list("payload__staff_id", flat=True)
+    )
+    messages = [
+        OutboxMessage.objects.create(
+            kind="alert_email",
+            payload={
+                "staff_id": staff_id,
+                "alert_ids": alert_ids,
+                "reason": "referred",
+                "review_id": review.pk,
+            },
+        )
+        for staff_id, alert_ids in sorted(by_member.items())
+        if staff_id not in queued
+    ]
+    for message in messages:
+        audit.record(
+            user,
+            AuditAction.DISSEMINATE,
+            review,
+            recipient_agency_id=review.board_id,
+            detail=f"board referral notice to member {message.payload['staff_id']}",
+        )
+    if messages:
+        nudge_on_commit()
+    return messages
 
 
 def _require_board_member(user: Any, review: BoardReview) -> StaffMember:
@@ -1073,6 +1147,13 @@ def _require_board_member(user: Any, review: BoardReview) -> StaffMember:
     return staff
 
 
+def _require_latest_review(plan: ReleasePlan, review: BoardReview, what: str) -> None:
+    """The board acts on the plan's latest referral only."""
+    latest = plan.reviews.order_by("-referred_at", "-pk").values_list("pk", flat=True).first()
+    if latest is not None and latest != review.pk:
+        raise ValidationError({"review": f"A later referral of this plan exists; {what} on it."})
+
+
 def schedule_hearing(
     review: BoardReview,
     user: Any,
@@ -1080,8 +1161,14 @@ def schedule_hearing(
     hearing_date: datetime | None,
     hearing_location: str = "",
     public_comment: str = "",
+    expected_version: int | None = None,
 ) -> BoardReview:
-    """Schedule (or reschedule) the hearing and record public comment."""
+    """Schedule (or reschedule) the hearing and record public comment.
+
+    The hearing is part of the plan's review: the plan's version goes up, and a change based
+    on an older `expected_version` (two board members rescheduling at once) is refused with
+    PlanConflict and writes nothing.
+    """
     _require(user, review, "add")
     _require_board_member(user, review)
     plan = review.plan
@@ -1089,7 +1176,15 @@ def schedule_hearing(
         raise _status_error(plan, "scheduled for a hearing", (S.UNDER_REVIEW,))
     if hearing_date is not None and hearing_date.date() < review.referred_at.date():
         raise ValidationError({"hearing_date": "The hearing cannot be before the referral."})
+    _require_latest_review(plan, review, "schedule the hearing")
     with transaction.atomic():
+        _transition(
+            plan,
+            to=S.UNDER_REVIEW,
+            allowed_from=(S.UNDER_REVIEW,),
+            verb="scheduled for a hearing",
+            expected_version=expected_version,
+        )
         locked = BoardReview.objects.select_for_update().get(pk=review.pk)
         before = {
             "hearing_date": locked.hearing_date.isoformat() if locked.hearing_date else None,
@@ -1187,11 +1282,7 @@ def record_decision(
     if errors:
         raise ValidationError(errors)
     condition_rows = _clean_conditions(plan.case, add_conditions) if add_conditions else []
-    latest_review = plan.reviews.order_by("-referred_at", "-pk").first()
-    if latest_review is not None and latest_review.pk != review.pk:
-        raise ValidationError(
-            {"review": "A later referral of this plan exists; record the decision on it."}
-        )
+    _require_latest_review(plan, review, "record the decision")
     new_status = DECISION_TO_STATUS[Decision(decision)]
     with transaction.atomic():
         previous = current_decision(plan)
@@ -1241,6 +1332,7 @@ def record_decision(
             user, AuditAction.CHANGE, plan, fields=["status"], detail=f"board decision {decision}"
         )
         notify_victim_agencies(plan, user, event="decision", decision=record)
+        refresh_board_alerts(plan.case_id)  # decided: the members' referral alerts resolve
     return record
 
 

@@ -348,7 +348,38 @@ def _victim_rows(formset: Any) -> list[dict[str, Any]] | None:
     return [dict(f.cleaned_data) for f in formset.forms if f.cleaned_data]
 
 
-class PlanActionView(RestrictedMixin, SingleObjectMixin, FormView):
+class ActionFormMixin:
+    """The answer of a workflow form: act, then redirect; or re-show the form with the refusal
+    (409 conflict, 400 invalid, 403 not allowed)."""
+
+    success_message = ""
+
+    def act(self, form: Any) -> Any:
+        raise NotImplementedError
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        view: Any = self
+        try:
+            self.act(form)
+        except svc.PlanConflict as conflict:
+            form.add_error(None, conflict.message)
+            return view.render_to_response(view.get_context_data(form=form), status=409)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+            return view.render_to_response(view.get_context_data(form=form), status=400)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc) or "You may not do this.")
+            return view.render_to_response(view.get_context_data(form=form), status=403)
+        if self.success_message:
+            messages.success(view.request, self.success_message)
+        return HttpResponseRedirect(view.get_success_url())
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        view: Any = self
+        return view.render_to_response(view.get_context_data(form=form), status=400)
+
+
+class PlanActionView(ActionFormMixin, RestrictedMixin, SingleObjectMixin, FormView):
     """Base of the workflow buttons: the plan within restrict(user, 'change'), else 404."""
 
     model = ReleasePlan
@@ -374,28 +405,6 @@ class PlanActionView(RestrictedMixin, SingleObjectMixin, FormView):
         context = super().get_context_data(**kwargs)
         context.update(plan=self.object, heading=self.heading, button=self.button)
         return context
-
-    def act(self, form: Any) -> Any:
-        raise NotImplementedError
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        try:
-            self.act(form)
-        except svc.PlanConflict as conflict:
-            form.add_error(None, conflict.message)
-            return self.render_to_response(self.get_context_data(form=form), status=409)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-            return self.render_to_response(self.get_context_data(form=form), status=400)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc) or "You may not do this.")
-            return self.render_to_response(self.get_context_data(form=form), status=403)
-        if self.success_message:
-            messages.success(self.request, self.success_message)
-        return HttpResponseRedirect(self.get_success_url())
-
-    def form_invalid(self, form: Any) -> HttpResponse:
-        return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def get_success_url(self) -> str:
         return plan_url(self.object)
@@ -478,7 +487,9 @@ class PlanRestrictionCheck(PlanActionView):
     success_message = "Residence-restriction check updated."
 
     def act(self, form: Any) -> Any:
-        return svc.rerun_restriction_check(self.object, self.request.user)
+        return svc.rerun_restriction_check(
+            self.object, self.request.user, expected_version=form.cleaned_data["version"]
+        )
 
 
 class PlanRelease(PlanActionView):
@@ -571,7 +582,7 @@ class ReviewDetail(RestrictedDetailView):
         return context
 
 
-class ReviewActionView(RestrictedMixin, SingleObjectMixin, FormView):
+class ReviewActionView(ActionFormMixin, RestrictedMixin, SingleObjectMixin, FormView):
     """Base of hearing/decision forms: the review within restrict(user, 'add'), else 404."""
 
     model = BoardReview
@@ -593,24 +604,6 @@ class ReviewActionView(RestrictedMixin, SingleObjectMixin, FormView):
     def get_success_url(self) -> str:
         return reverse("cases:release-review-detail", args=[self.object.pk])
 
-    def act(self, form: Any) -> Any:
-        raise NotImplementedError
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        try:
-            self.act(form)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-            return self.render_to_response(self.get_context_data(form=form), status=400)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc) or "You may not do this.")
-            return self.render_to_response(self.get_context_data(form=form), status=403)
-        messages.success(self.request, self.success_message)
-        return HttpResponseRedirect(self.get_success_url())
-
-    def form_invalid(self, form: Any) -> HttpResponse:
-        return self.render_to_response(self.get_context_data(form=form), status=400)
-
 
 class ReviewHearing(ReviewActionView):
     """Schedule the hearing and record public comment."""
@@ -622,13 +615,17 @@ class ReviewHearing(ReviewActionView):
     def get_initial(self) -> dict[str, Any]:
         review = self.object
         return {
+            "version": review.plan.version,
             "hearing_date": review.hearing_date,
             "hearing_location": review.hearing_location,
             "public_comment": review.public_comment,
         }
 
     def act(self, form: Any) -> Any:
-        return svc.schedule_hearing(self.object, self.request.user, **form.cleaned_data)
+        data = dict(form.cleaned_data)
+        return svc.schedule_hearing(
+            self.object, self.request.user, expected_version=data.pop("version"), **data
+        )
 
 
 class ReviewDecide(ReviewActionView):

@@ -75,7 +75,7 @@ def test_running_twice_changes_nothing() -> None:
         "ChecklistItem": 10,
         "SpecialCondition": 9,
         "ResidenceRestrictionRule": 3,
-        "AlertSetting": 14,
+        "AlertSetting": 15,  # one per alert rule
         "Holiday": 44,
     }
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from protocols.choices import ProtocolArea, VersionStatus
+from protocols.choices import AlertRuleCode, ProtocolArea, VersionStatus
 from protocols.models import Acknowledgment, ContactStandard, Holiday, Protocol, ProtocolVersion
 from tests.factories_protocols import (
     ContactStandardFactory,
@@ -304,4 +304,4 @@ def test_list_pages_do_not_query_per_row(people: Personas, django_assert_max_num
     # 9 for the page, +2 for the MFA middleware (OTP device, account state)
     with django_assert_max_num_queries(11):
         page = client.get(reverse("protocols:standard-list", args=["alert-setting"]))
-    assert len(page.context["rows"]) == 14
+    assert len(page.context["rows"]) == len(AlertRuleCode)  # one setting per rule
