@@ -14,12 +14,14 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 # child model name -> the foreign key naming the parent whose representation nests it.
+# Not board votes: they are written with their decision (same transaction, so the decision's
+# updated_at already covers them) and both are immutable — PostgreSQL refuses any UPDATE of a
+# recorded decision, so touching it after a vote is saved would fail the save.
 NESTED_IN_PARENT: dict[str, str] = {
     "treatmentreport": "enrollment",
     "progressnote": "goal",
     "householdmember": "plan",
     "plancondition": "plan",
-    "boardvote": "decision",
     "registrationevent": "registration",
     "addressverification": "registration",
 }

@@ -49,6 +49,9 @@ PCSA_CONTACTS = frozenset({"contact_at", "contact_type", "face_to_face", "office
 BOARD_ASSESSMENTS = frozenset({"instrument", "assessed_on", "final_level", "next_due"})
 BOARD_TREATMENT = frozenset({"provider_name", "program", "intake_date", "discharge_status"})
 TX_CASE_PLAN = frozenset({"need", "target_date", "status"})
+# a victim service agency: of release plans and board decisions only what concerns the victim
+VA_RELEASE_PLANS = frozenset({"status", "release_date"})
+VA_BOARD_DECISIONS = frozenset({"decision", "decided_on", "conditions", "hearing_date"})
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ AGENCIES: dict[str, AgencySetup] = {
             Term(R.STATUS, VA_STATUS, scope=TermScope.ALL),
             Term(R.IDENTITY, VA_IDENTITY, scope=TermScope.ALL),
             Term(R.VICTIM_SAFETY, vocab(R.VICTIM_SAFETY), scope=TermScope.ALL),
+            Term(R.RELEASE_PLANS, VA_RELEASE_PLANS, scope=TermScope.ALL),
+            Term(R.BOARD_DECISIONS, VA_BOARD_DECISIONS, scope=TermScope.ALL),
             # a victim advocate's role may not view polygraph, whatever the term says
             Term(R.POLYGRAPH, frozenset({"result"}), scope=TermScope.ALL),
         ),
@@ -112,7 +117,9 @@ AGENCIES: dict[str, AgencySetup] = {
         terms=(
             Term(R.STATUS, BOARD_STATUS),
             Term(R.IDENTITY, BOARD_IDENTITY),
-            Term(R.RELEASE_PLANS, vocab(R.RELEASE_PLANS), actions=(V, C)),
+            # the board reads plans referred to it (the board is on the case team once a plan
+            # is referred); it acts on its review and decisions, not on the plan's content
+            Term(R.RELEASE_PLANS, vocab(R.RELEASE_PLANS)),
             Term(R.BOARD_DECISIONS, vocab(R.BOARD_DECISIONS), actions=(V, A)),
             Term(R.ASSESSMENTS, BOARD_ASSESSMENTS),
             Term(R.TREATMENT, BOARD_TREATMENT),
@@ -179,7 +186,15 @@ PERSONAS: list[Persona] = [
         (Role.CASE_MANAGER,),
         sees=EVERYTHING,
         writes=frozenset(
-            {R.STATUS, R.IDENTITY, R.CONTACTS, R.CASE_PLAN, R.TREATMENT, R.REGISTRATION}
+            {
+                R.STATUS,
+                R.IDENTITY,
+                R.CONTACTS,
+                R.CASE_PLAN,
+                R.TREATMENT,
+                R.REGISTRATION,
+                R.RELEASE_PLANS,
+            }
         ),
     ),
     # same agency, another role: sees everything, changes neither status nor identity
@@ -188,7 +203,7 @@ PERSONAS: list[Persona] = [
         LEAD,
         (Role.RELEASE_PLANNER,),
         sees=EVERYTHING,
-        writes=frozenset({R.CASE_PLAN}),
+        writes=frozenset({R.CASE_PLAN, R.RELEASE_PLANS}),
     ),
     Persona(
         "partner_assigned",
@@ -211,6 +226,8 @@ PERSONAS: list[Persona] = [
             R.STATUS: VA_STATUS,
             R.IDENTITY: VA_IDENTITY,
             R.VICTIM_SAFETY: vocab(R.VICTIM_SAFETY),
+            R.RELEASE_PLANS: VA_RELEASE_PLANS,
+            R.BOARD_DECISIONS: VA_BOARD_DECISIONS,
         },
     ),
     Persona(

@@ -2,8 +2,13 @@
 
 A new resource joins every persona × channel check by adding ONE `Resource(...)` row to
 RESOURCES: its record type, serializer, a factory for a sample object on the world's case,
-its API route name, a write payload, and (if it has them) its page routes. The expected
-fields come from the personas' `sees` for the record type.
+its API route name, a write payload (and the headers a write needs, e.g. If-Match), and (if it
+has them) its page routes: a list page, a detail page, and the case's page for the record type.
+The expected fields come from the personas' `sees` for the record type.
+
+Release planning joins with three rows (release_plan, board_decision, alert);
+test_access_release.py adds the plan's POST actions and the board-referral email, persona by
+persona.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from django.urls import reverse
 
 from agencies.choices import RecordType
 from cases.api.access import CaseSerializer, OffenderSerializer
+from cases.api.alerts import AlertSerializer
 from cases.api.assessments import CasePlanGoalSerializer, RiskAssessmentSerializer
 from cases.api.contacts import (
     PolygraphExamSerializer,
@@ -30,19 +36,24 @@ from cases.api.registration import (
     RegistrationEventSerializer,
     RegistrationRecordSerializer,
 )
+from cases.api.release import BoardDecisionSerializer, ReleasePlanSerializer
 from cases.models import (
     AddressVerification,
+    Alert,
+    BoardDecision,
     Case,
     CasePlanGoal,
     Offender,
     PolygraphExam,
     RegistrationEvent,
     RegistrationRecord,
+    ReleasePlan,
     RiskAssessment,
     SupervisionContact,
     TreatmentEnrollment,
     TreatmentReport,
 )
+from cases.services.release import PLAN_FIELD_SOURCES
 from tests.authz.personas import Every, Persona
 from tests.authz.world import World
 
@@ -66,6 +77,10 @@ class Resource:
     page_list: str | None = None  # url name of a list page showing the object
     page_detail: str | None = None  # url name of its detail page (pk argument)
     page_text: Callable[[models.Model], str] = lambda obj: str(obj.pk)  # shows it's listed
+    # url name of the per-case page listing records of this type (case pk argument)
+    page_case: str | None = None
+    # request headers a write needs (e.g. If-Match with the object's current version)
+    write_headers: Callable[[models.Model], dict[str, str]] = lambda obj: {}
     always: tuple[str, ...] = ("id",)
     extra_keys: Callable[[Persona], set[str]] = field(default=lambda persona: set())
 
@@ -107,7 +122,20 @@ class Resource:
             found.append("page_list")
         if self.page_detail:
             found.append("page_detail")
+        if self.page_case:
+            found.append("page_case")
         return found
+
+    def page_urls(self, obj: models.Model) -> list[str]:
+        """Every page of the registry row showing `obj` (for the leak test)."""
+        urls = []
+        if self.page_list:
+            urls.append(reverse(self.page_list))
+        if self.page_detail:
+            urls.append(reverse(self.page_detail, args=[obj.pk]))
+        if self.page_case:
+            urls.append(reverse(self.page_case, args=[obj.case_id]))  # type: ignore[attr-defined]
+        return urls
 
 
 def _offender_link(persona: Persona) -> set[str]:
@@ -165,6 +193,7 @@ RESOURCES += [
         write={"location": "Home visit, porch"},
         read_back=_reread(SupervisionContact, "location"),
         always=("id", "case"),
+        page_case="cases:case-contacts",
     ),
     Resource(
         name="assessment",
@@ -201,6 +230,7 @@ RESOURCES += [
         read_back=_reread(TreatmentEnrollment, "discharge_status"),
         always=("id", "case"),
         derived={"provider": "provider_name"},
+        page_case="cases:case-treatment",
     ),
     Resource(
         name="treatment_report",
@@ -225,6 +255,7 @@ RESOURCES += [
         immutable="an exam is recorded, never edited",
         always=("id", "case"),
         derived={"flagged": "disclosures"},
+        page_case="cases:case-polygraph",
     ),
     Resource(
         name="registration",
@@ -258,6 +289,80 @@ RESOURCES += [
         read_back=_reread(AddressVerification, "notes"),
         immutable="a verification is a dated check, never edited",
         derived=_all_follow(AddressVerificationSerializer, "verifications", "id"),
+    ),
+]
+
+
+def _plan_derived() -> dict[str, str]:
+    # plan fields shown with a release-plan vocabulary field of another name (submitted_at
+    # with status, residence_city with residence_address, ...), from the service's own map
+    return {
+        name: source[1]
+        for name, source in PLAN_FIELD_SOURCES.items()
+        if source is not None and source[0] == RecordType.RELEASE_PLANS and name != source[1]
+    }
+
+
+def _plan_victim_safety(persona: Persona) -> set[str]:
+    # a plan carries victim-safety fields, shown by the persona's victim-safety allow-list
+    fields = persona.fields(RecordType.VICTIM_SAFETY)
+    if fields is None:
+        return set()
+    gates = {
+        name: source[1]
+        for name, source in PLAN_FIELD_SOURCES.items()
+        if source is not None and source[0] == RecordType.VICTIM_SAFETY
+    }
+    shown = {name for name, gate in gates.items() if isinstance(fields, Every) or gate in fields}
+    return shown & set(ReleasePlanSerializer.Meta.fields)
+
+
+def _if_match(model: type[models.Model]) -> Callable[[models.Model], dict[str, str]]:
+    return lambda obj: {
+        "HTTP_IF_MATCH": f'"{model.objects.unrestricted().get(pk=obj.pk).version}"'  # type: ignore[attr-defined]
+    }
+
+
+RESOURCES += [
+    Resource(
+        name="release_plan",
+        record_type=RecordType.RELEASE_PLANS,
+        serializer=ReleasePlanSerializer,
+        sample=_sample("release_plan"),
+        api_basename="release-plan",
+        write={"landlord": "Owner-occupied, verified"},
+        read_back=_reread(ReleasePlan, "landlord"),
+        write_headers=_if_match(ReleasePlan),
+        always=("id", "case", "version"),
+        derived=_plan_derived(),
+        extra_keys=_plan_victim_safety,
+        page_list="cases:release-plan-list",
+        page_detail="cases:release-plan-detail",
+        page_text=lambda plan: reverse("cases:release-plan-detail", args=[plan.pk]),
+    ),
+    Resource(
+        name="board_decision",
+        record_type=RecordType.BOARD_DECISIONS,
+        serializer=BoardDecisionSerializer,
+        sample=_sample("board_decision"),
+        api_basename="board-decision",
+        write={"rationale": "Edited afterwards"},
+        read_back=_reread(BoardDecision, "rationale"),
+        immutable="a recorded decision is the board's act: a new decision supersedes it",
+        always=("id", "plan", "review", "supersedes", "recorded_at"),
+    ),
+    Resource(
+        # an alert's structure is visible with standing on its case (status); its facts
+        # follow the reader's allow-list for the alert's record type (the leak test checks)
+        name="alert",
+        record_type=RecordType.STATUS,
+        serializer=AlertSerializer,
+        sample=_sample("alert"),
+        api_basename="alert",
+        write={"severity": "critical"},
+        read_back=_reread(Alert, "severity"),
+        immutable="alerts change only through acknowledge and resolve",
+        always=tuple(AlertSerializer.Meta.fields),
     ),
 ]
 

@@ -31,10 +31,7 @@ def urls_for(world: World) -> list[str]:
     for resource in RESOURCES:
         obj = resource.sample(world)
         urls += [resource.api_list(), resource.api_detail(obj), resource.api_export()]
-        if resource.page_list:
-            urls.append(reverse(resource.page_list))
-        if resource.page_detail:
-            urls.append(reverse(resource.page_detail, args=[obj.pk]))
+        urls += resource.page_urls(obj)
     return urls
 
 

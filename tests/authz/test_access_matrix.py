@@ -53,16 +53,27 @@ def check_page_list(
     assert listed is (expected is not None)
 
 
-def check_page_detail(
-    client: Client, persona: Persona, resource: Resource, obj: Any, expected: Any
-) -> None:
-    response = client.get(reverse(resource.page_detail, args=[obj.pk]))
+def check_page(client: Client, persona: Persona, url: str, expected: Any) -> None:
+    response = client.get(url)
     if not persona.signed_in:
         assert response.status_code == 302 and "/login/" in response["Location"]
     elif expected is None:
         assert response.status_code == 404
     else:
         assert response.status_code == 200
+
+
+def check_page_detail(
+    client: Client, persona: Persona, resource: Resource, obj: Any, expected: Any
+) -> None:
+    check_page(client, persona, reverse(resource.page_detail, args=[obj.pk]), expected)
+
+
+def check_page_case(
+    client: Client, persona: Persona, resource: Resource, obj: Any, expected: Any
+) -> None:
+    # the case's page for this record type: 404 unless the persona may see the record type
+    check_page(client, persona, reverse(resource.page_case, args=[obj.case_id]), expected)
 
 
 def check_api_list(
@@ -98,7 +109,10 @@ def check_api_write(
 ) -> None:
     before = resource.read_back(obj)
     response = client.patch(
-        resource.api_detail(obj), resource.write, content_type="application/json"
+        resource.api_detail(obj),
+        resource.write,
+        content_type="application/json",
+        **resource.write_headers(obj),
     )
     after = resource.read_back(obj)
     if not persona.signed_in:
@@ -138,6 +152,7 @@ def check_export(
 CHECKS = {
     "page_list": check_page_list,
     "page_detail": check_page_detail,
+    "page_case": check_page_case,
     "api_list": check_api_list,
     "api_detail": check_api_detail,
     "api_write": check_api_write,

@@ -8,17 +8,26 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from agencies.choices import Role
 from agencies.models import Agency, StaffMember
+from cases.choices import AlertSeverity, Decision, ReleasePlanStatus, Vote
 from cases.models import (
+    Alert,
+    BoardDecision,
+    BoardReview,
+    BoardVote,
     Case,
     CaseAssignment,
     CaseCondition,
     Conviction,
     Offender,
     OffenderAlias,
+    ReleasePlan,
     RiskAssessment,
+    Victim,
 )
 from mou.models import MOU
+from protocols.choices import AlertRuleCode
 from protocols.models import SpecialCondition
 from tests.authz.personas import AGENCIES, LEAD, PERSONAS, R
 from tests.factories import CaseFactory, OffenderFactory
@@ -221,7 +230,12 @@ def build_samples(
     verification = VerificationFactory(
         registration=registration, notes=mark(R.REGISTRATION, "verifications")
     )
+    plan, review, decision, alert = build_release_samples(case, agencies, mark)
     return {
+        "release_plan": plan,
+        "board_review": review,
+        "board_decision": decision,
+        "alert": alert,
         "contact": contact,
         "treatment_enrollment": enrollment,
         "treatment_report": report,
@@ -232,3 +246,65 @@ def build_samples(
         "registration_event": event,
         "address_verification": verification,
     }
+
+
+def build_release_samples(
+    case: Case, agencies: dict[str, Agency], mark: Markers
+) -> tuple[ReleasePlan, BoardReview, BoardDecision, Alert]:
+    """A release plan referred to the board (PPRB) and returned for revision, with its review,
+    the recorded decision with a vote, the victims it protects, and a board-referral alert.
+    Returned: its content is editable again, and it was referred to the board."""
+    today = dt.date.today()
+    rp, bd, vs = R.RELEASE_PLANS, R.BOARD_DECISIONS, R.VICTIM_SAFETY
+    planner = staff(agencies[LEAD], Role.RELEASE_PLANNER, first_name="Rosa", last_name="Planner")
+    plan = ReleasePlan.objects.create(
+        case=case,
+        status=ReleasePlanStatus.RETURNED,
+        release_date=today + dt.timedelta(days=60),
+        planner=planner,
+        residence_address=mark(rp, "residence_address"),
+        landlord=mark(rp, "landlord"),
+        employment=mark(rp, "employment"),
+        treatment_referral=mark(rp, "treatment_referral"),
+        support_network=mark(rp, "support_network"),
+        exclusion_zones=mark(vs, "exclusion_zones"),
+        notification_wishes=mark(vs, "notification_wishes"),
+    )
+    # the victim HVS advocates for, and another victim only the lead agency may know of
+    Victim.objects.create(
+        case=case, name=mark(vs, "no_contact_persons"), advocate_agency=agencies["HVS"]
+    )
+    Victim.objects.create(case=case, name=mark(vs, "other_victims"))
+    member = staff(agencies["PPRB"], Role.BOARD_MEMBER, first_name="Bertram", last_name="Board")
+    review = BoardReview.objects.create(
+        plan=plan,
+        case=case,
+        board=agencies["PPRB"],
+        hearing_date=dt.datetime.combine(today, dt.time(9, 30), tzinfo=dt.UTC),
+        hearing_location=mark(bd, "hearing_date"),
+    )
+    decision = BoardDecision.objects.create(
+        review=review,
+        case=case,
+        decision=Decision.RETURN,
+        decided_on=today,
+        conditions=mark(bd, "conditions"),
+        rationale=mark(bd, "rationale"),
+        recorded_by=member,
+    )
+    BoardVote.objects.create(
+        decision=decision, case=case, member=member, vote=Vote.RETURN, comment=mark(bd, "votes")
+    )
+    alert = Alert.objects.create(
+        rule=AlertRuleCode.BOARD_REFERRAL,
+        subject_key=f"boardreview:{review.pk}:member:{member.pk}",
+        record_type=rp,
+        case=case,
+        agency=agencies["PPRB"],
+        due_date=plan.release_date,
+        severity=AlertSeverity.INFO,
+        message=f"Release plan referred to PPRB for review — case {case.case_number}",
+        facts={"planner_name": mark(rp, "planner_name"), "status": "Under board review"},
+        assignee=member,
+    )
+    return plan, review, decision, alert
