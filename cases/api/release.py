@@ -39,6 +39,7 @@ from cases.services import release as svc
 from protocols.choices import SupervisionLevel
 from protocols.models import SpecialCondition
 from sartcm import audit
+from sartcm.api.openapi import SafeWriteAutoSchema
 from sartcm.api.viewsets import FieldLimitedSerializer, RestrictedViewSet
 from sartcm.models import AuditAction, AuditOutcome
 
@@ -338,8 +339,37 @@ class BoardReviewSerializer(FieldLimitedSerializer):
         return frozenset(allowed | {k for k, gate in self.gates.items() if gate in allowed})
 
 
+class PlanSchema(SafeWriteAutoSchema):
+    """Also documents the plan's version contract: 409 (stale body version), 412 (stale
+    If-Match) and, where the version is required, 428."""
+
+    VERSIONED = frozenset(
+        {
+            "partial_update",
+            "submit",
+            "withdraw",
+            "refer",
+            "release",
+            "home_investigation",
+            "restriction_check",
+            "hearing",
+        }
+    )
+    REQUIRED = frozenset({"partial_update", "home_investigation"})
+
+    def error_codes(self) -> list[str]:
+        codes = set(super().error_codes())
+        if self._action() in self.VERSIONED:
+            codes |= {"409", "412"}
+        if self._action() in self.REQUIRED:
+            codes.add("428")
+        return sorted(codes)
+
+
 class ReleasePlanViewSet(RestrictedViewSet):
     """Release plans: list, read, create, change (with If-Match) and the workflow actions."""
+
+    schema = PlanSchema()
 
     queryset = ReleasePlan.objects.all()
     serializer_class = ReleasePlanSerializer

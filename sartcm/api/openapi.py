@@ -131,7 +131,9 @@ ERROR_DESCRIPTIONS = {
     "401": "No, or an invalid, expired or revoked, API key.",
     "403": "Not an active staff member of an active agency.",
     "404": "Not found — or not visible to you (the same answer, so existence does not leak).",
+    "409": "The `version` in the body is stale: nothing was changed; fetch the object again.",
     "412": "If-Match is stale: fetch the object again and retry.",
     "422": "Idempotency-Key reused with a different request, or a bulk import refused.",
+    "428": "Send the version the change is based on (If-Match, or `version` in the body).",
     "429": "Too many requests: wait for Retry-After seconds.",
 }
