@@ -54,7 +54,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         R.ASSESSMENTS: frozenset({V}),
         R.CASE_PLAN: frozenset({V}),
         R.TREATMENT: frozenset({V}),
-        R.RELEASE_PLANS: frozenset({V, C}),
+        R.RELEASE_PLANS: frozenset({V}),  # reviews plans; acts through board reviews and decisions
         R.BOARD_DECISIONS: frozenset({V, A}),
         R.VICTIM_SAFETY: frozenset({V}),
         R.RESIDENCE: frozenset({V}),

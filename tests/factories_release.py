@@ -214,7 +214,7 @@ def build_world(*, checklist: bool = True, restriction: bool = True) -> World:
         )
 
     rt = RecordType
-    term(board, rt.RELEASE_PLANS, SHAREABLE_FIELDS[rt.RELEASE_PLANS], ["view", "change"])
+    term(board, rt.RELEASE_PLANS, SHAREABLE_FIELDS[rt.RELEASE_PLANS], ["view"])
     term(board, rt.BOARD_DECISIONS, SHAREABLE_FIELDS[rt.BOARD_DECISIONS], ["view", "add"])
     term(board, rt.IDENTITY, ["first_name", "last_name", "date_of_birth"], ["view"])
     term(board, rt.STATUS, ["status", "expected_release_date"], ["view"])

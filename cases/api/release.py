@@ -477,11 +477,18 @@ class ReleasePlanViewSet(RestrictedViewSet):
             raise ValidationError({"method": "Use PATCH with the fields you change."})
         return self.partial_update(request, *args, **kwargs)
 
-    def _workflow(self, request: Request, run: Any) -> Response:
+    def _workflow(self, request: Request, run: Any, body: type | None = None) -> Response:
+        """Run a workflow action on the plan. The plan is looked up first, so a plan the
+        caller may not act on is a 404 whatever the body holds (a 400 would confirm it)."""
         plan = self.get_object()
+        data: dict[str, Any] = {}
+        if body is not None:
+            serializer = body(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
         version, from_header = expected_version(request, required=False)
         try:
-            run(plan, version)
+            run(plan, version, data)
         except svc.PlanConflict as conflict:
             raise conflict_error(conflict, from_header)
         return self._respond(plan)
@@ -493,7 +500,7 @@ class ReleasePlanViewSet(RestrictedViewSet):
     def submit(self, request: Request, pk: str | None = None) -> Response:
         """Submit for board review (refused, listing the missing checklist items)."""
         return self._workflow(
-            request, lambda plan, v: svc.submit_plan(plan, request.user, expected_version=v)
+            request, lambda plan, v, _: svc.submit_plan(plan, request.user, expected_version=v)
         )
 
     @extend_schema(
@@ -503,20 +510,19 @@ class ReleasePlanViewSet(RestrictedViewSet):
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
         """Take a submitted plan back to draft."""
         return self._workflow(
-            request, lambda plan, v: svc.withdraw_plan(plan, request.user, expected_version=v)
+            request, lambda plan, v, _: svc.withdraw_plan(plan, request.user, expected_version=v)
         )
 
     @extend_schema(request=ReferSerializer, responses=ReleasePlanSerializer, parameters=[IF_MATCH])
     @action(detail=True, methods=["post"])
     def refer(self, request: Request, pk: str | None = None) -> Response:
         """Refer a submitted plan to a parole board."""
-        body = ReferSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
         return self._workflow(
             request,
-            lambda plan, v: svc.refer_to_board(
-                plan, body.validated_data["board"], request.user, expected_version=v
+            lambda plan, v, data: svc.refer_to_board(
+                plan, data["board"], request.user, expected_version=v
             ),
+            body=ReferSerializer,
         )
 
     @extend_schema(
@@ -525,17 +531,16 @@ class ReleasePlanViewSet(RestrictedViewSet):
     @action(detail=True, methods=["post"])
     def release(self, request: Request, pk: str | None = None) -> Response:
         """Record the release: the case passes to community supervision."""
-        body = ReleaseSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
         return self._workflow(
             request,
-            lambda plan, v: svc.record_release(
+            lambda plan, v, data: svc.record_release(
                 plan,
-                body.validated_data["released_on"],
+                data["released_on"],
                 request.user,
-                supervision_level=body.validated_data.get("supervision_level") or None,
+                supervision_level=data.get("supervision_level") or None,
                 expected_version=v,
             ),
+            body=ReleaseSerializer,
         )
 
     @extend_schema(
@@ -577,7 +582,7 @@ class ReleasePlanViewSet(RestrictedViewSet):
         if sent, must be current."""
         return self._workflow(
             request,
-            lambda plan, v: svc.rerun_restriction_check(plan, request.user, expected_version=v),
+            lambda plan, v, _: svc.rerun_restriction_check(plan, request.user, expected_version=v),
         )
 
     @extend_schema(

@@ -141,13 +141,14 @@ def test_home_investigation_refused_for_other_lead_roles(world, draft, who, code
 
 
 def test_board_member_may_not_investigate_a_referred_plan(world, referred) -> None:
+    # the board sees the plan but may not change it: a write it may not make is a 404
     response = api(world.board_members[0]).post(
         url(referred, "home-investigation"),
         investigation(residence_approved=False),
         format="json",
         HTTP_IF_MATCH=etag(referred),
     )
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert ReleasePlan.objects.get(pk=referred.pk).residence_approved is True
 
 
@@ -431,3 +432,26 @@ def test_hearing_page_conflict_is_shown_not_saved(client, world, referred) -> No
     assert response.status_code == 409
     assert "Someone else" in response.content.decode()
     assert BoardReview.objects.get(pk=review.pk).hearing_location == "Room A"
+
+
+@pytest.mark.parametrize("action", ["withdraw", "refer", "restriction-check"])
+def test_board_member_may_not_drive_the_plan_workflow(world, referred, action) -> None:
+    # the board reviews a plan it was referred; editing and moving it are the planners' work
+    before = ReleasePlan.objects.get(pk=referred.pk)
+    response = api(world.board_members[0]).post(
+        url(referred, action), {"version": before.version}, format="json"
+    )
+    assert response.status_code == 404
+    after = ReleasePlan.objects.get(pk=referred.pk)
+    assert (after.status, after.version) == (before.status, before.version)
+
+
+def test_board_member_may_not_edit_a_referred_plan(world, referred) -> None:
+    response = api(world.board_members[0]).patch(
+        f"/api/v1/release-plans/{referred.pk}/",
+        {"employment": "Changed by the board"},
+        format="json",
+        HTTP_IF_MATCH=etag(referred),
+    )
+    assert response.status_code == 404
+    assert ReleasePlan.objects.get(pk=referred.pk).employment != "Changed by the board"
