@@ -13,7 +13,12 @@ from typing import Any
 
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
@@ -22,6 +27,7 @@ from rest_framework.response import Response
 
 from agencies.choices import RecordType, Role
 from agencies.models import Agency, StaffMember
+from cases.api import examples
 from cases.choices import Vote
 from cases.models import (
     BoardDecision,
@@ -283,6 +289,7 @@ class ReleaseSerializer(VersionSerializer):
     )
 
 
+@extend_schema_view(**examples.RELEASE_PLANS)
 class ReleasePlanViewSet(RestrictedViewSet):
     """Release plans: list, read, create, change (with If-Match) and the workflow actions."""
 
@@ -533,6 +540,7 @@ class BoardDecisionSerializer(FieldLimitedSerializer):
             raise ValidationError(refused)
 
 
+@extend_schema_view(**examples.BOARD_DECISIONS)
 class BoardDecisionViewSet(RestrictedViewSet):
     """Board decisions: read, and record new ones. Recorded decisions are never changed."""
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from mou import services
+from mou.api import examples
 from mou.api.serializers import (
     MOUPreviewSerializer,
     MOUSerializer,
@@ -29,6 +30,7 @@ from sartcm.api.viewsets import RestrictedViewSet
 LIFECYCLE_ACTIONS = {"send", "sign", "terminate", "amend", "discard_amendment", "preview"}
 
 
+@extend_schema_view(**examples.MOUS)
 class MOUViewSet(RestrictedViewSet):
     """MOUs your agency is party to; drafting and the lifecycle for administrators and
     signatories."""
@@ -125,6 +127,7 @@ class MOUViewSet(RestrictedViewSet):
         return Response(MOUPreviewSerializer(services.preview(mou), many=True).data)
 
 
+@extend_schema_view(**examples.MOU_TERMS)
 class MOUTermViewSet(RestrictedViewSet):
     """Data-sharing terms (every version, for history). Add, change and remove act on the
     editable version only: a draft, or a pending amendment."""

@@ -15,11 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 PROBLEM = "application/problem+json"
+FORM_MEDIA_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -115,6 +117,19 @@ class SafeWriteAutoSchema(AutoSchema):
                 schema.pop("required", None)
         return schema
 
+    def _get_examples(
+        self,
+        serializer: Any,
+        direction: Any,
+        media_type: Any,
+        status_code: Any = None,
+        extras: Any = None,
+    ) -> Any:
+        """Form bodies take the same fields as JSON: document them with the JSON examples."""
+        if direction == "request" and media_type in FORM_MEDIA_TYPES:
+            media_type = "application/json"
+        return super()._get_examples(serializer, direction, media_type, status_code, extras)
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code in self.error_codes():
@@ -123,7 +138,36 @@ class SafeWriteAutoSchema(AutoSchema):
                     ProblemSerializer, code, media_types=[PROBLEM], direction=direction
                 )
                 responses[code]["description"] = ERROR_DESCRIPTIONS[code]
+            content = responses[code].get("content", {}).get(PROBLEM)
+            if content is not None and not content.get("examples"):
+                content["examples"] = {
+                    "Problem": {"value": self.problem_example(code), "summary": "Problem"}
+                }
         return responses
+
+    def problem_example(self, code: str) -> dict[str, Any]:
+        """A problem+json body as this operation answers it (field errors name a real field)."""
+        if code != "400":
+            title, detail = PROBLEM_EXAMPLES[code]
+            return {"type": "about:blank", "title": title, "status": int(code), "detail": detail}
+        field, message = "updated_since", "Enter a valid date/time."
+        if self.method in ("POST", "PUT", "PATCH"):
+            serializer = force_instance(self.get_request_serializer())
+            serializer = getattr(serializer, "child", serializer)  # a list of rows
+            fields = getattr(serializer, "fields", None) or {}
+            writable = [name for name, f in fields.items() if not f.read_only]
+            required = [name for name in writable if fields[name].required]
+            if required or writable:
+                field, message = (required or writable)[0], "This field is required."
+            else:
+                field, message = "non_field_errors", "Invalid data."
+        return {
+            "type": "about:blank",
+            "title": "Invalid input.",
+            "status": 400,
+            "detail": f"{field}: {message}",
+            "errors": {field: [message]},
+        }
 
 
 ERROR_DESCRIPTIONS = {
@@ -134,4 +178,21 @@ ERROR_DESCRIPTIONS = {
     "412": "If-Match is stale: fetch the object again and retry.",
     "422": "Idempotency-Key reused with a different request, or a bulk import refused.",
     "429": "Too many requests: wait for Retry-After seconds.",
+}
+
+_STALE = (
+    "The resource changed since you read it (If-Match does not match its ETag). "
+    "Fetch it again and retry."
+)
+_REUSED = "This Idempotency-Key was already used with a different request."
+_FORBIDDEN = "You do not have permission to perform this action."
+# (title, detail) as sartcm.api.exceptions renders each error.
+PROBLEM_EXAMPLES = {
+    "401": ("Incorrect authentication credentials.", "Invalid, expired or revoked API key."),
+    "403": (_FORBIDDEN, _FORBIDDEN),
+    "404": ("Not found.", "Not found."),
+    "405": ("Method not allowed.", 'Method "DELETE" not allowed.'),
+    "412": (_STALE, _STALE),
+    "422": (_REUSED, _REUSED),
+    "429": ("Request was throttled.", "Request was throttled. Expected available in 12 seconds."),
 }
