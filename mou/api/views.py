@@ -63,19 +63,20 @@ class MOUViewSet(RestrictedViewSet):
         return Response(self.get_serializer(self.fresh(mou)).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        mou = self.get_object()  # restrict(user, "change"): 404 unless a party's admin
-        serializer = self.get_serializer(mou, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        changes: dict[str, Any] = {
-            k: data[k] for k in ("title", "purpose", "effective_date") if k in data
-        }
-        if "expiration_date" in data:
-            changes["expiration_date"] = data["expiration_date"]
-            changes["clear_expiration"] = data["expiration_date"] is None
-        if "party_rows" in data:
-            changes["parties"] = serializer.party_specs()
-        services.update_mou(request.user, mou, **changes)
+        # restrict(user, "change"): 404 unless a party's admin; a stale If-Match: 412
+        with self.guarded_write() as mou:
+            serializer = self.get_serializer(mou, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            changes: dict[str, Any] = {
+                k: data[k] for k in ("title", "purpose", "effective_date") if k in data
+            }
+            if "expiration_date" in data:
+                changes["expiration_date"] = data["expiration_date"]
+                changes["clear_expiration"] = data["expiration_date"] is None
+            if "party_rows" in data:
+                changes["parties"] = serializer.party_specs()
+            services.update_mou(request.user, mou, **changes)
         return Response(self.get_serializer(self.fresh(mou)).data)
 
     def fresh(self, mou: MOU) -> MOU:
@@ -164,12 +165,13 @@ class MOUTermViewSet(RestrictedViewSet):
         return Response(self.get_serializer(term).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        term = self.get_object()
-        serializer = self.get_serializer(term, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        term = services.update_term(request.user, term, **serializer.validated_data)
+        with self.guarded_write() as term:
+            serializer = self.get_serializer(term, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            term = services.update_term(request.user, term, **serializer.validated_data)
         return Response(self.get_serializer(term).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.remove_term(request.user, self.get_object())
+        with self.guarded_write() as term:
+            services.remove_term(request.user, term)
         return Response(status=status.HTTP_204_NO_CONTENT)

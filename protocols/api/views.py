@@ -71,10 +71,10 @@ class ProtocolViewSet(ReferenceViewSet):
         return Response(self.get_serializer(protocol).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        protocol = self.get_object()  # restrict(user, 'change'): 404 outside it
-        serializer = self.get_serializer(protocol, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        protocol = services.update_protocol(protocol, request.user, **serializer.validated_data)
+        with self.guarded_write() as protocol:  # restrict(user, 'change'): 404 outside it
+            serializer = self.get_serializer(protocol, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            protocol = services.update_protocol(protocol, request.user, **serializer.validated_data)
         return Response(self.get_serializer(protocol).data)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -115,10 +115,10 @@ class ProtocolVersionViewSet(ReferenceViewSet):
 
     @extend_schema(request=ProtocolVersionUpdateSerializer, responses=ProtocolVersionSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        version = self.get_object()
-        serializer = ProtocolVersionUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        version = services.update_draft(version, request.user, **serializer.validated_data)
+        with self.guarded_write() as version:
+            serializer = ProtocolVersionUpdateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            version = services.update_draft(version, request.user, **serializer.validated_data)
         return Response(self.get_serializer(version).data)
 
     @extend_schema(request=ProtocolVersionUpdateSerializer, responses=ProtocolVersionSerializer)

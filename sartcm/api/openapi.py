@@ -1,7 +1,7 @@
 """OpenAPI for the safe-write contract every RestrictedViewSet keeps (sartcm.api.safety):
 
-- POST create: optional `Idempotency-Key` request header; 422 when a key is reused with another
-  body.
+- POST (create and actions): optional `Idempotency-Key` request header; 422 when a key is
+  reused with another body.
 - PUT/PATCH/DELETE: optional `If-Match` request header; 412 when it is stale.
 - Reads and updates of one object: `ETag` response header.
 - Errors: problem+json bodies (sartcm.api.exceptions) for 400/401/403/404/412/422/429.
@@ -76,7 +76,7 @@ class SafeWriteAutoSchema(AutoSchema):
     def _idempotent(self) -> bool:
         from sartcm.api.safety import IdempotentCreateMixin
 
-        return self._action() == "create" and isinstance(self.view, IdempotentCreateMixin)
+        return self.method == "POST" and isinstance(self.view, IdempotentCreateMixin)
 
     def get_override_parameters(self) -> list[Any]:
         params = list(super().get_override_parameters())

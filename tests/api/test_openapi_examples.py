@@ -106,3 +106,15 @@ def test_the_strict_check_catches_a_wrong_example(schema: dict[str, Any]) -> Non
     assert not validator.is_valid({**good, "officer": "Dana"})
     assert not validator.is_valid({**good, "case": "57"})
     assert not validator.is_valid({**good, "notes": None})
+
+
+def test_every_write_documents_if_match_and_412(schema: dict[str, Any]) -> None:
+    """PUT/PATCH/DELETE on one object take If-Match and answer 412 when it is stale."""
+    missing = []
+    for where, op in operations(schema):
+        if where.split()[0] not in ("PUT", "PATCH", "DELETE"):
+            continue
+        headers = {p["name"] for p in op.get("parameters", []) if p["in"] == "header"}
+        if "If-Match" not in headers or "412" not in op["responses"]:
+            missing.append(where)
+    assert not missing, missing
