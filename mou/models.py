@@ -133,6 +133,8 @@ class DataSharingTerm(models.Model):
     API_SCOPE = "{action}:mous"  # scope an API key needs (sartcm.querysets)
 
     mou = models.ForeignKey(MOU, on_delete=models.CASCADE, related_name="terms")
+    # `version` is the MOU's terms version, not a row-change counter: ETags hash the row.
+    ETAG_COUNTER = None
     version = models.PositiveIntegerField(default=1)
     provider = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="terms_provided")
     recipient = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="terms_received")

@@ -4,6 +4,7 @@ MOU of which the user's agency is not a party); the services decide who may do w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -168,6 +169,34 @@ class MOUEditView(LoginRequiredMixin, View):
         return render(request, "mou/mou_form.html", {"form": form, "mou": mou}, status=400)
 
 
+def save_term(
+    request: HttpRequest,
+    form: TermForm,
+    mou: MOU,
+    save: Callable[..., Any],
+    message: str,
+) -> HttpResponse | None:
+    """Add or change a term from a valid form through `save(**values)`: a redirect to the
+    terms page, or None with the form invalid or the service's errors put on it."""
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        save(
+            provider=data["provider"],
+            recipient=data["recipient"],
+            record_type=data["record_type"],
+            fields=data["shared_fields"],
+            actions=data["actions"],
+            scope=data["scope"],
+        )
+    except ValidationError as error:
+        apply_errors(form, error)
+        return None
+    messages.success(request, message)
+    return redirect("mou:terms", pk=mou.pk)
+
+
 class MOUTermsView(LoginRequiredMixin, View):
     """The terms of the editable version (a draft, or a pending amendment), with a form to add
     one and the list of valid fields per record type."""
@@ -204,25 +233,14 @@ class MOUTermsView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         mou = visible_mou(request, pk)
         form = TermForm(request.POST, mou=mou)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.add_term(
-                    request.user,
-                    mou,
-                    provider=data["provider"],
-                    recipient=data["recipient"],
-                    record_type=data["record_type"],
-                    fields=data["shared_fields"],
-                    actions=data["actions"],
-                    scope=data["scope"],
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, "Term added.")
-                return redirect("mou:terms", pk=mou.pk)
-        return self.render_page(request, mou, form, status=400)
+        saved = save_term(
+            request,
+            form,
+            mou,
+            lambda **values: services.add_term(request.user, mou, **values),
+            "Term added.",
+        )
+        return saved or self.render_page(request, mou, form, status=400)
 
 
 class TermEditView(LoginRequiredMixin, View):
@@ -246,39 +264,34 @@ class TermEditView(LoginRequiredMixin, View):
                 "scope": term.scope,
             },
         )
+        return self.render_form(request, mou, term, form)
+
+    def render_form(
+        self,
+        request: HttpRequest,
+        mou: MOU,
+        term: DataSharingTerm,
+        form: TermForm,
+        status: int = 200,
+    ) -> HttpResponse:
         return render(
             request,
             "mou/term_form.html",
             {"mou": mou, "term": term, "form": form, "vocabulary": vocabulary()},
+            status=status,
         )
 
     def post(self, request: HttpRequest, pk: int, term_pk: int) -> HttpResponse:
         mou, term = self.term(request, pk, term_pk)
         form = TermForm(request.POST, mou=mou)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.update_term(
-                    request.user,
-                    term,
-                    provider=data["provider"],
-                    recipient=data["recipient"],
-                    record_type=data["record_type"],
-                    fields=data["shared_fields"],
-                    actions=data["actions"],
-                    scope=data["scope"],
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, "Term updated.")
-                return redirect("mou:terms", pk=mou.pk)
-        return render(
+        saved = save_term(
             request,
-            "mou/term_form.html",
-            {"mou": mou, "term": term, "form": form, "vocabulary": vocabulary()},
-            status=400,
+            form,
+            mou,
+            lambda **values: services.update_term(request.user, term, **values),
+            "Term updated.",
         )
+        return saved or self.render_form(request, mou, term, form, status=400)
 
 
 class TermDeleteView(LoginRequiredMixin, View):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -138,27 +139,32 @@ def _role_labels(roles: list[str]) -> list[str]:
     return [Role(role).label for role in roles or [] if role in Role.values]
 
 
-class ProtocolCreateView(EditorMixin, FormView):
-    """Start a new protocol (owned by the editor's agency)."""
+class ServiceFormMixin:
+    """form_valid through a service: its ValidationError back on the form, else a message and a
+    redirect."""
 
-    form_class = ProtocolForm
-    template_name = "protocols/protocol_form.html"
+    request: HttpRequest
 
-    def form_valid(self, form: ProtocolForm) -> HttpResponse:
+    def save_through(
+        self,
+        form: Any,
+        save: Callable[[], Any],
+        message: str | Callable[[Any], str],
+        url: Callable[[Any], str],
+    ) -> HttpResponse:
         try:
-            protocol = services.create_protocol(self.request.user, **form.cleaned_data)
+            saved = save()
         except ValidationError as exc:
             apply_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, "Protocol created. Add its text as a draft version.")
-        return HttpResponseRedirect(reverse("protocols:version-create", args=[protocol.pk]))
+            return self.form_invalid(form)  # type: ignore[attr-defined]
+        messages.success(self.request, message(saved) if callable(message) else message)
+        return HttpResponseRedirect(url(saved))
 
 
-class ProtocolUpdateView(LoginRequiredMixin, FormView):
-    """Change a protocol's title, area, summary or acknowledging roles."""
+class ChangeProtocolMixin(LoginRequiredMixin, ServiceFormMixin):
+    """A form on one protocol the user may change (`self.protocol`; 404 otherwise)."""
 
-    form_class = ProtocolForm
-    template_name = "protocols/protocol_form.html"
+    protocol: Protocol
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if request.user.is_authenticated:
@@ -166,6 +172,31 @@ class ProtocolUpdateView(LoginRequiredMixin, FormView):
                 Protocol.objects.restrict(request.user, "change"), pk=kwargs["pk"]
             )
         return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(protocol=self.protocol, **kwargs)  # type: ignore[misc]
+
+
+class ProtocolCreateView(EditorMixin, ServiceFormMixin, FormView):
+    """Start a new protocol (owned by the editor's agency)."""
+
+    form_class = ProtocolForm
+    template_name = "protocols/protocol_form.html"
+
+    def form_valid(self, form: ProtocolForm) -> HttpResponse:
+        return self.save_through(
+            form,
+            lambda: services.create_protocol(self.request.user, **form.cleaned_data),
+            "Protocol created. Add its text as a draft version.",
+            lambda protocol: reverse("protocols:version-create", args=[protocol.pk]),
+        )
+
+
+class ProtocolUpdateView(ChangeProtocolMixin, FormView):
+    """Change a protocol's title, area, summary or acknowledging roles."""
+
+    form_class = ProtocolForm
+    template_name = "protocols/protocol_form.html"
 
     def get_initial(self) -> dict[str, Any]:
         p = self.protocol
@@ -176,50 +207,35 @@ class ProtocolUpdateView(LoginRequiredMixin, FormView):
             "applies_to_roles": p.applies_to_roles,
         }
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(protocol=self.protocol, **kwargs)
-
     def form_valid(self, form: ProtocolForm) -> HttpResponse:
-        try:
-            services.update_protocol(self.protocol, self.request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, "Protocol saved.")
-        return HttpResponseRedirect(reverse("protocols:detail", args=[self.protocol.pk]))
+        return self.save_through(
+            form,
+            lambda: services.update_protocol(self.protocol, self.request.user, **form.cleaned_data),
+            "Protocol saved.",
+            lambda _: reverse("protocols:detail", args=[self.protocol.pk]),
+        )
 
 
-class VersionCreateView(LoginRequiredMixin, FormView):
+class VersionCreateView(ChangeProtocolMixin, FormView):
     """Write a new draft version, starting from the latest text."""
 
     form_class = VersionForm
     template_name = "protocols/version_form.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if request.user.is_authenticated:
-            self.protocol = get_object_or_404(
-                Protocol.objects.restrict(request.user, "change"), pk=kwargs["pk"]
-            )
-        return super().dispatch(request, *args, **kwargs)
-
     def get_initial(self) -> dict[str, Any]:
         latest = self.protocol.versions.order_by("-number").first()
         return {"body": latest.body if latest else "", "acknowledge_within_days": 30}
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(protocol=self.protocol, **kwargs)
-
     def form_valid(self, form: VersionForm) -> HttpResponse:
-        try:
-            version = services.create_version(self.protocol, self.request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Draft version {version.number} saved.")
-        return HttpResponseRedirect(reverse("protocols:version-detail", args=[version.pk]))
+        return self.save_through(
+            form,
+            lambda: services.create_version(self.protocol, self.request.user, **form.cleaned_data),
+            lambda version: f"Draft version {version.number} saved.",
+            lambda version: reverse("protocols:version-detail", args=[version.pk]),
+        )
 
 
-class VersionUpdateView(LoginRequiredMixin, FormView):
+class VersionUpdateView(LoginRequiredMixin, ServiceFormMixin, FormView):
     """Edit a draft version (adopted text never changes)."""
 
     form_class = VersionForm
@@ -249,13 +265,12 @@ class VersionUpdateView(LoginRequiredMixin, FormView):
         )
 
     def form_valid(self, form: VersionForm) -> HttpResponse:
-        try:
-            services.update_draft(self.version, self.request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, "Draft saved.")
-        return HttpResponseRedirect(reverse("protocols:version-detail", args=[self.version.pk]))
+        return self.save_through(
+            form,
+            lambda: services.update_draft(self.version, self.request.user, **form.cleaned_data),
+            "Draft saved.",
+            lambda _: reverse("protocols:version-detail", args=[self.version.pk]),
+        )
 
 
 class VersionDetailView(LoginRequiredMixin, TemplateView):

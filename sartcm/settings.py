@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: turns any HTML error under /api/ (unmatched URL, uncaught exception) into problem+json.
+    "sartcm.api.errors.ProblemResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "sartcm.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -35,3 +35,7 @@ urlpatterns = [
     path("mous/", include("mou.urls")),
     path("cases/", include(("cases.urls", "cases"), namespace="cases")),
 ]
+
+# Pages keep Django's 404 handler (templates/404.html); under /api/ errors are problem+json
+# (sartcm.api.errors.ProblemResponseMiddleware, and this handler for a failure outside it).
+handler500 = "sartcm.api.errors.server_error"

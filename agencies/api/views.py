@@ -7,12 +7,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agencies import services
+from agencies.api import examples
 from agencies.api.serializers import (
     AgencySerializer,
     StaffSerializer,
@@ -23,6 +25,7 @@ from agencies.models import Agency, StaffMember, TrainingCourse, TrainingRecord
 from sartcm.api.viewsets import IsActiveStaff, RestrictedViewSet
 
 
+@extend_schema_view(**examples.AGENCIES)
 class AgencyViewSet(RestrictedViewSet):
     """Partner agencies (read-only directory)."""
 
@@ -33,6 +36,7 @@ class AgencyViewSet(RestrictedViewSet):
     filterset_fields = ["kind", "jurisdiction", "active"]
 
 
+@extend_schema_view(**examples.STAFF)
 class StaffViewSet(RestrictedViewSet):
     """Staff of the caller's agency (read-only directory)."""
 
@@ -46,6 +50,7 @@ class StaffViewSet(RestrictedViewSet):
         return super().get_queryset().select_related("user")
 
 
+@extend_schema_view(**examples.TRAINING_COURSES)
 class TrainingCourseViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -58,6 +63,7 @@ class TrainingCourseViewSet(
     filterset_fields = ["active"]
 
 
+@extend_schema_view(**examples.TRAINING_RECORDS)
 class TrainingRecordViewSet(RestrictedViewSet):
     """Training records: my agency's (administrators, supervisors) or my own. POST records a
     completion (multipart for evidence); the expiry is computed from the renewal period."""

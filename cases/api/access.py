@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from agencies.choices import RecordType
 from agencies.querysets import staff_of
 from cases.access import ALL_FIELDS, AllFields, allowed_fields, prefetch_assignments
+from cases.api import examples
 from cases.models import Case, CaseAssignment, CaseCondition, Conviction, Offender
 from cases.services.access import can_read_case_audit, case_audit_trail, explain
 from sartcm.api.fields import RestrictedPrimaryKeyRelatedField
@@ -245,6 +246,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_view(**examples.CASES)
 class CaseViewSet(RestrictedViewSet):
     """Cases you have standing on: the lead agency's, or those an in-force MOU term shares."""
 
@@ -281,6 +283,7 @@ class CaseViewSet(RestrictedViewSet):
         return self.get_paginated_response(AuditEventSerializer(page, many=True).data)
 
 
+@extend_schema_view(**examples.OFFENDERS)
 class OffenderViewSet(RestrictedViewSet):
     """People on cases you may see the identity of (fields limited per the MOU terms)."""
 
@@ -349,6 +352,7 @@ class CaseTeamSerializer(FieldLimitedSerializer):
         return attrs
 
 
+@extend_schema_view(**examples.CASE_TEAM)
 class CaseTeamViewSet(RestrictedViewSet):
     """The case team. Adding a partner agency brings its `assigned`-scope MOU terms into play
     at once (grants are re-derived in the same transaction); ending it takes them away."""

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from agencies.querysets import staff_of
 from cases.alerts import services
 from cases.alerts.notify import alert_text, allowed_facts, prepare
+from cases.api import examples
 from cases.models import Alert
 from cases.views.alerts import filter_alerts
 from protocols.choices import AlertRuleCode
@@ -98,6 +99,7 @@ class ResolveSerializer(serializers.Serializer):
         ]
     )
 )
+@extend_schema_view(**examples.ALERTS)
 class AlertViewSet(RestrictedViewSet):
     """Alerts the caller may see; ?scope=mine for those assigned or escalated to them."""
 
@@ -126,6 +128,7 @@ class AlertViewSet(RestrictedViewSet):
         prepare(list(page or []), self.request.user)
         return page
 
+    @extend_schema(exclude=True)  # alerts are raised by the sweep, never by a client
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise MethodNotAllowed("POST", detail="Alerts are raised by the sweep.")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from agencies.choices import RecordType
 from agencies.models import Agency
 from cases.access import allowed_fields, prefetch_assignments
+from cases.api import examples
 from cases.models import AddressVerification, Case, RegistrationEvent, RegistrationRecord
 from cases.services import registration as svc
 from sartcm.api.viewsets import FieldLimitedSerializer, RestrictedViewSet
@@ -258,6 +259,7 @@ class RegistrationViewSetBase(RestrictedViewSet):
         return page
 
 
+@extend_schema_view(**examples.REGISTRATIONS)
 class RegistrationRecordViewSet(RegistrationViewSetBase):
     """Registration records (?case=<id> to filter); POST registers, PATCH changes tier,
     period or transient status, POST …/status/ records a status decision."""
@@ -293,6 +295,7 @@ class RegistrationRecordViewSet(RegistrationViewSetBase):
         return Response(self.get_serializer(record).data)
 
 
+@extend_schema_view(**examples.REGISTRATION_EVENTS)
 class RegistrationEventViewSet(RegistrationViewSetBase):
     """Reports by registrants (?registration=<id>); POST records one (late is computed)."""
 
@@ -308,6 +311,7 @@ class RegistrationEventViewSet(RegistrationViewSetBase):
         return queryset
 
 
+@extend_schema_view(**examples.ADDRESS_VERIFICATIONS)
 class AddressVerificationViewSet(RegistrationViewSetBase):
     """Address verification checks (?registration=<id>); POST records one (a failure starts
     absconder review and alerts the registry officer)."""

@@ -14,7 +14,12 @@ from typing import Any
 from django.db import transaction
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
@@ -366,6 +371,7 @@ class PlanSchema(SafeWriteAutoSchema):
         return sorted(codes)
 
 
+@extend_schema_view(**examples.RELEASE_PLANS)
 class ReleasePlanViewSet(RestrictedViewSet):
     """Release plans: list, read, create, change (with If-Match) and the workflow actions."""
 
@@ -713,6 +719,7 @@ class BoardDecisionSerializer(FieldLimitedSerializer):
             raise ValidationError(refused)
 
 
+@extend_schema_view(**examples.BOARD_DECISIONS)
 class BoardDecisionViewSet(RestrictedViewSet):
     """Board decisions: read, and record new ones. Recorded decisions are never changed."""
 

@@ -15,6 +15,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cases.api import examples
 from cases.search import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, RESULT_FIELDS, search_offenders
 from sartcm.api.viewsets import IsActiveStaff
 
@@ -68,6 +69,7 @@ class SearchViewSet(viewsets.ViewSet):
 
     permission_classes = [IsActiveStaff]
 
+    @examples.SEARCH
     @extend_schema(
         operation_id="search_offenders",
         parameters=[

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from mou import services
+from mou.api import examples
 from mou.api.serializers import (
     MOUPreviewSerializer,
     MOUSerializer,
@@ -29,6 +30,7 @@ from sartcm.api.viewsets import RestrictedViewSet
 LIFECYCLE_ACTIONS = {"send", "sign", "terminate", "amend", "discard_amendment", "preview"}
 
 
+@extend_schema_view(**examples.MOUS)
 class MOUViewSet(RestrictedViewSet):
     """MOUs your agency is party to; drafting and the lifecycle for administrators and
     signatories."""
@@ -61,19 +63,20 @@ class MOUViewSet(RestrictedViewSet):
         return Response(self.get_serializer(self.fresh(mou)).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        mou = self.get_object()  # restrict(user, "change"): 404 unless a party's admin
-        serializer = self.get_serializer(mou, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        changes: dict[str, Any] = {
-            k: data[k] for k in ("title", "purpose", "effective_date") if k in data
-        }
-        if "expiration_date" in data:
-            changes["expiration_date"] = data["expiration_date"]
-            changes["clear_expiration"] = data["expiration_date"] is None
-        if "party_rows" in data:
-            changes["parties"] = serializer.party_specs()
-        services.update_mou(request.user, mou, **changes)
+        # restrict(user, "change"): 404 unless a party's admin; a stale If-Match: 412
+        with self.guarded_write() as mou:
+            serializer = self.get_serializer(mou, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            changes: dict[str, Any] = {
+                k: data[k] for k in ("title", "purpose", "effective_date") if k in data
+            }
+            if "expiration_date" in data:
+                changes["expiration_date"] = data["expiration_date"]
+                changes["clear_expiration"] = data["expiration_date"] is None
+            if "party_rows" in data:
+                changes["parties"] = serializer.party_specs()
+            services.update_mou(request.user, mou, **changes)
         return Response(self.get_serializer(self.fresh(mou)).data)
 
     def fresh(self, mou: MOU) -> MOU:
@@ -125,6 +128,7 @@ class MOUViewSet(RestrictedViewSet):
         return Response(MOUPreviewSerializer(services.preview(mou), many=True).data)
 
 
+@extend_schema_view(**examples.MOU_TERMS)
 class MOUTermViewSet(RestrictedViewSet):
     """Data-sharing terms (every version, for history). Add, change and remove act on the
     editable version only: a draft, or a pending amendment."""
@@ -161,12 +165,13 @@ class MOUTermViewSet(RestrictedViewSet):
         return Response(self.get_serializer(term).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        term = self.get_object()
-        serializer = self.get_serializer(term, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        term = services.update_term(request.user, term, **serializer.validated_data)
+        with self.guarded_write() as term:
+            serializer = self.get_serializer(term, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            term = services.update_term(request.user, term, **serializer.validated_data)
         return Response(self.get_serializer(term).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.remove_term(request.user, self.get_object())
+        with self.guarded_write() as term:
+            services.remove_term(request.user, term)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from agencies.models import StaffMember
 from protocols import services
+from protocols.api import examples
 from protocols.api.serializers import (
     AcknowledgmentSerializer,
     AdoptSerializer,
@@ -50,6 +51,7 @@ class ReferenceViewSet(RestrictedViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
 
+@extend_schema_view(**examples.PROTOCOLS)
 class ProtocolViewSet(ReferenceViewSet):
     """Protocols and position papers. POST/PATCH: editors (their agency's or statewide)."""
 
@@ -69,16 +71,17 @@ class ProtocolViewSet(ReferenceViewSet):
         return Response(self.get_serializer(protocol).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        protocol = self.get_object()  # restrict(user, 'change'): 404 outside it
-        serializer = self.get_serializer(protocol, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        protocol = services.update_protocol(protocol, request.user, **serializer.validated_data)
+        with self.guarded_write() as protocol:  # restrict(user, 'change'): 404 outside it
+            serializer = self.get_serializer(protocol, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            protocol = services.update_protocol(protocol, request.user, **serializer.validated_data)
         return Response(self.get_serializer(protocol).data)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.partial_update(request, *args, **kwargs)
 
 
+@extend_schema_view(**examples.PROTOCOL_VERSIONS)
 class ProtocolVersionViewSet(ReferenceViewSet):
     """Versions: drafts are created and edited by editors, then adopted; staff acknowledge."""
 
@@ -112,10 +115,10 @@ class ProtocolVersionViewSet(ReferenceViewSet):
 
     @extend_schema(request=ProtocolVersionUpdateSerializer, responses=ProtocolVersionSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        version = self.get_object()
-        serializer = ProtocolVersionUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        version = services.update_draft(version, request.user, **serializer.validated_data)
+        with self.guarded_write() as version:
+            serializer = ProtocolVersionUpdateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            version = services.update_draft(version, request.user, **serializer.validated_data)
         return Response(self.get_serializer(version).data)
 
     @extend_schema(request=ProtocolVersionUpdateSerializer, responses=ProtocolVersionSerializer)
@@ -252,7 +255,7 @@ def standard_viewset(kind: StandardKind) -> type[ReferenceViewSet]:
             effective_from = values.pop("effective_from")
             return current, values, effective_from
 
-        @extend_schema(request=change_serializer, responses=row_serializer)
+        @extend_schema(request=change_serializer, responses={201: row_serializer})
         @action(detail=True, methods=["post"])
         def supersede(self, request: Request, pk: str | None = None) -> Response:
             """A new version of this standard from `effective_from` (fields not given keep
@@ -286,7 +289,7 @@ def standard_viewset(kind: StandardKind) -> type[ReferenceViewSet]:
     StandardViewSet.__name__ = f"{kind.model.__name__}ViewSet"
     StandardViewSet.__qualname__ = StandardViewSet.__name__
     StandardViewSet.__doc__ = f"{kind.label}: {kind.description}"
-    return StandardViewSet
+    return extend_schema_view(**examples.STANDARDS[kind.slug])(StandardViewSet)
 
 
 STANDARD_VIEWSETS: dict[str, type[ReferenceViewSet]] = {

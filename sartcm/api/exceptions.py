@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -9,6 +10,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
+
+from sartcm.api.errors import TITLES
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -38,7 +41,12 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     else:
         problem["detail"] = str(data)
     if response.status_code == status.HTTP_404_NOT_FOUND:
-        problem["title"] = "Not found."
+        # one answer for missing, invisible and malformed ids (no model names)
+        problem["title"] = problem["detail"] = "Not found."
+    if "{" in str(problem["title"]):  # a message template such as 'Method "{method}" not allowed.'
+        problem["title"] = TITLES.get(
+            response.status_code, f"{HTTPStatus(response.status_code).phrase}."
+        )
     response.data = problem
     response["Content-Type"] = "application/problem+json"
     response.content_type = "application/problem+json"

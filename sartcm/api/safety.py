@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
@@ -33,16 +36,23 @@ class IdempotencyConflict(APIException):
 
 
 def etag_for(instance: Any) -> str:
-    """A strong validator: the row's version counter (`"3"`), else a hash of its last-change time.
+    """A strong validator: the row's version counter (`"3"`), else a hash of its last-change
+    time, else (a row with neither) a hash of all its column values.
 
+    A model whose `version` is not a row-change counter sets `ETAG_COUNTER = None`.
     An ETag only has to be unique among the versions of one resource (one URL).
     """
-    token: Any = getattr(instance, "version", None)
+    counter = getattr(type(instance), "ETAG_COUNTER", "version")
+    token: Any = getattr(instance, counter, None) if counter else None
     if token is not None:
         return f'"{token}"'
-    if token is None:
-        updated = getattr(instance, "updated_at", None) or getattr(instance, "created_at", None)
-        token = updated.isoformat() if updated else "0"
+    updated = getattr(instance, "updated_at", None)
+    if updated is not None:
+        token = updated.isoformat()
+    else:  # no change time: the row's content itself
+        token = json.dumps(
+            [f.value_from_object(instance) for f in instance._meta.concrete_fields], default=str
+        )
     raw = f"{instance._meta.label_lower}:{instance.pk}:{token}"
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
 
@@ -68,6 +78,20 @@ class ETagMixin:
             raise Http404
         self.check_object_permissions(self.request, obj)  # type: ignore[attr-defined]
         return obj
+
+    @contextmanager
+    def guarded_write(self) -> Iterator[Any]:
+        """For a custom update/delete: the object, locked and checked against If-Match (412
+        when stale), inside one transaction; the response carries its new ETag."""
+        with transaction.atomic():
+            instance = self.locked_object()
+            self.check_if_match(instance)
+            yield instance
+        try:
+            instance.refresh_from_db()
+        except ObjectDoesNotExist:  # deleted
+            return
+        self._etag_instance = instance
 
     def check_if_match(self, instance: Any) -> None:
         if not if_match_ok(self.request.headers.get("If-Match"), etag_for(instance)):  # type: ignore[attr-defined]
@@ -105,12 +129,18 @@ def storable(value: Any) -> Any:
 
 
 class IdempotentCreateMixin:
-    """POST with Idempotency-Key: one record per (user, key), retries replay the response."""
+    """Every POST (create and actions) with Idempotency-Key: one effect per (user, key), a
+    retry replays the first response; the same key with another request is 422."""
 
-    def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        # after authentication: wrap the handler dispatch() is about to call
+        handler = getattr(self, "post", None)
+        if request.method == "POST" and handler and request.headers.get("Idempotency-Key"):
+            self.post = lambda req, *a, **kw: self.idempotent(req, lambda: handler(req, *a, **kw))
+
+    def idempotent(self, request: Any, run: Any) -> Response:
         key = request.headers.get("Idempotency-Key")
-        if not key:
-            return super().create(request, *args, **kwargs)  # type: ignore[misc]
         if len(key) > 200:
             raise ValidationError({"Idempotency-Key": ["At most 200 characters."]})
         fingerprint = request_fingerprint(request)
@@ -141,7 +171,7 @@ class IdempotentCreateMixin:
                     if (record.response_status or 0) >= 400
                     else None,
                 )
-            response = super().create(request, *args, **kwargs)  # type: ignore[misc]
+            response = run()
             record.response_status = response.status_code
             record.response_body = storable(json.loads(json.dumps(response.data, default=str)))
             record.save(update_fields=["response_status", "response_body"])

@@ -394,3 +394,26 @@ def test_instruments_are_listed_for_staff_and_defined_by_supervisors(world) -> N
         .status_code
         == 403
     )
+
+
+def test_a_retried_action_post_with_an_idempotency_key_adds_one_note(world) -> None:  # noqa: ANN001
+    # given a goal (Idempotency-Key holds for POST actions that add records, not only create)
+    client = client_for(world["manager"])
+    created = client.post(f"/api/v1/assessments/{world['assessment'].pk}/goals-from-needs/")
+    goal_id = created.json()[0]["id"]
+    url = f"/api/v1/case-plan-goals/{goal_id}/progress-notes/"
+    body = {"note": "Attended coping group."}
+    # when a system retries the same POST with the same key
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="oms-note-77")
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="oms-note-77")
+    # then one note exists and the retry replays the first answer
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert ProgressNote.objects.filter(goal_id=goal_id).count() == 1
+    # the same key with another body is refused, and adds nothing
+    other = client.post(url, {"note": "Other."}, format="json", HTTP_IDEMPOTENCY_KEY="oms-note-77")
+    assert other.status_code == 422
+    assert ProgressNote.objects.filter(goal_id=goal_id).count() == 1
+    # without a key, a second POST is a second note (nothing changes for callers without one)
+    assert client.post(url, body, format="json").status_code == 201
+    assert ProgressNote.objects.filter(goal_id=goal_id).count() == 2

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from agencies.choices import Role
+from agencies.choices import RecordType, Role
 from agencies.models import Agency, StaffMember
 from cases.models import Case
+from mou import services as mou_services
 from tests.factories import AssignmentFactory, CaseFactory
 from tests.factories_access import agency, staff
 
@@ -53,3 +54,24 @@ def parties(db: Any) -> Parties:
         assigned_case=assigned,
         other_case=CaseFactory(lead_agency=doc),
     )
+
+
+@pytest.fixture
+def draft_mou(parties: Any) -> Any:
+    """A draft MOU between the DOC and the CSA with one status term."""
+    mou = mou_services.create_mou(
+        parties.doc_admin.user,
+        title="Prairie supervision MOU",
+        purpose="Share status.",
+        effective_date=dt.date.today(),
+        parties=[(parties.csa, None)],
+    )
+    mou_services.add_term(
+        parties.doc_admin.user,
+        mou,
+        provider=parties.doc,
+        recipient=parties.csa,
+        record_type=RecordType.STATUS,
+        fields=["status"],
+    )
+    return mou

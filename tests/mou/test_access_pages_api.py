@@ -25,26 +25,6 @@ def client_for(staff_member: Any) -> Client:
     return client
 
 
-@pytest.fixture
-def draft_mou(parties) -> MOU:
-    mou = services.create_mou(
-        parties.doc_admin.user,
-        title="Prairie supervision MOU",
-        purpose="Share status.",
-        effective_date=dt.date.today(),
-        parties=[(parties.csa, None)],
-    )
-    services.add_term(
-        parties.doc_admin.user,
-        mou,
-        provider=parties.doc,
-        recipient=parties.csa,
-        record_type=RecordType.STATUS,
-        fields=["status"],
-    )
-    return mou
-
-
 # --- pages ----------------------------------------------------------------------------------
 
 

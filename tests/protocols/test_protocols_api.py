@@ -16,15 +16,9 @@ from tests.factories_protocols import (
     Personas,
     ProtocolFactory,
     ProtocolVersionFactory,
-    make_personas,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people() -> Personas:
-    return make_personas()
 
 
 def api(user: object | None) -> APIClient:

@@ -1,0 +1,132 @@
+"""Every error under /api/ is problem+json in the shape of sartcm.api.exceptions, also when no
+API view ran (a URL that matches no route, an uncaught exception) and also with DEBUG on
+(Django's technical pages list the routes and the stack): nothing leaks. Pages keep HTML."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client, RequestFactory
+
+from agencies.choices import Role
+from sartcm.api.errors import server_error
+from tests.api.urls_faulty import SECRET
+from tests.factories_contacts import build_world
+from tests.factories_sync import key_client
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+NOT_FOUND = {"type": "about:blank", "title": "Not found.", "status": 404, "detail": "Not found."}
+
+
+def problem(response) -> dict:  # noqa: ANN001
+    assert response["Content-Type"].startswith(PROBLEM), response.content[:200]
+    return json.loads(response.content)
+
+
+@pytest.fixture
+def api():  # noqa: ANN201
+    world = build_world()
+    return key_client(world.lead, Role.CASE_MANAGER)
+
+
+@pytest.fixture(params=[False, True], ids=["debug-off", "debug-on"])
+def debug(request, settings) -> bool:  # noqa: ANN001
+    settings.DEBUG = request.param
+    return request.param
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/cases/1.5/",
+        "/api/v1/cases/abc/",
+        "/api/v1/cases/-1/",
+        "/api/v1/contacts/1e3/",
+        "/api/v1/cases/1/no-such-action/",
+        "/api/v1/no-such-resource/",
+        "/api/v2/cases/",
+        "/api/",
+    ],
+)
+def test_an_unmatched_api_url_is_a_problem_404(api, debug: bool, path: str) -> None:  # noqa: ANN001
+    # when a system calls a URL no API route matches (a malformed id, an unknown resource)
+    response = api.get(path)
+    # then the answer is the 404 problem every other missing record gets, and nothing more
+    assert response.status_code == 404
+    assert problem(response) == NOT_FOUND
+    body = response.content.decode()
+    assert "urlpatterns" not in body and "Traceback" not in body
+    assert path.strip("/").split("/")[-1] not in body.replace("Not found.", "")
+
+
+def test_an_unmatched_api_url_answers_the_same_as_a_missing_record(api) -> None:  # noqa: ANN001
+    missing = api.get("/api/v1/cases/999999/")
+    malformed = api.get("/api/v1/cases/abc/")
+    assert missing.status_code == malformed.status_code == 404
+    assert problem(missing)["title"] == problem(malformed)["title"] == "Not found."
+
+
+def test_without_a_key_any_api_url_is_a_problem_401_that_does_not_tell_routes_apart(
+    debug: bool,
+) -> None:
+    existing = Client().delete("/api/v1/cases/1/")
+    malformed = Client().delete("/api/v1/cases/abc/")
+    assert existing.status_code == malformed.status_code == 401
+    assert problem(existing) == problem(malformed)
+
+
+def test_a_page_that_does_not_exist_keeps_the_html_404_page() -> None:
+    response = Client().get("/cases/abc/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert b"Page not found" in response.content
+
+
+def test_a_method_the_resource_does_not_take_is_a_problem_405(api) -> None:  # noqa: ANN001
+    response = api.delete("/api/v1/agencies/")
+    assert response.status_code == 405
+    assert problem(response) == {
+        "type": "about:blank",
+        "title": "Method not allowed.",
+        "status": 405,
+        "detail": 'Method "DELETE" not allowed.',
+    }
+    assert "DELETE" not in response["Allow"]
+
+
+@pytest.mark.urls("tests.api.urls_faulty")
+def test_an_uncaught_error_under_the_api_is_a_problem_500_without_the_trace(debug: bool) -> None:
+    # when an API view fails with an unexpected exception
+    response = Client(raise_request_exception=False).get("/api/v1/failing/")
+    # then a problem+json 500 names the request id to quote, and shows nothing of the error
+    assert response.status_code == 500
+    body = problem(response)
+    request_id = response["X-Request-ID"]
+    assert body == {
+        "type": "about:blank",
+        "title": "Server error.",
+        "status": 500,
+        "detail": f"An unexpected error occurred; it has been logged. Quote request id {request_id}.",
+    }
+    text = response.content.decode()
+    for leak in (SECRET, "RuntimeError", "Traceback", "settings.py"):
+        assert leak not in text
+
+
+@pytest.mark.urls("tests.api.urls_faulty")
+def test_an_uncaught_error_on_a_page_keeps_the_html_error_page() -> None:
+    response = Client(raise_request_exception=False).get("/failing/")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
+    assert SECRET.encode() not in response.content
+
+
+def test_handler500_answers_problem_json_under_the_api_and_html_elsewhere() -> None:
+    api = server_error(RequestFactory().get("/api/v1/cases/"))
+    assert api.status_code == 500 and api["Content-Type"] == PROBLEM
+    assert json.loads(api.content)["title"] == "Server error."
+    page = server_error(RequestFactory().get("/cases/"))
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
