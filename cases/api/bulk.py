@@ -22,56 +22,13 @@ from cases.api.contacts import SupervisionContactSerializer
 from cases.choices import ContactOutcome, ContactType
 from cases.models import Case
 from cases.services.contacts import clean_contact, log_contact
-from sartcm.api.bulk import BulkImporter, BulkImportViewSet, bulk_schema
-
-
-def parse_id(value: Any) -> int | None:
-    """A positive integer id from JSON or a CSV cell, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value > 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip()) or None
-    return None
-
-
-class CaseRowResolver:
-    """Finds each row's case among those the caller may add `record_type` to, preloaded in one
-    query; a missing and an invisible id read the same ("Not found.")."""
-
-    def __init__(self, user: Any, record_type: str, field: str = "case") -> None:
-        self.user = user
-        self.record_type = record_type
-        self.field = field
-        self.cases: dict[int, Case] = {}
-
-    def prepare(self, rows: list[dict[str, Any]]) -> None:
-        ids = {pk for row in rows if (pk := parse_id(row.get(self.field))) is not None}
-        self.cases = Case.objects.restrict_record(self.user, "add", self.record_type).in_bulk(ids)
-
-    def resolve(self, row: dict[str, Any], errors: dict[str, list[str]]) -> Case | None:
-        raw = row.get(self.field)
-        if raw in (None, ""):
-            errors[self.field] = ["Required: the id of the case."]
-            return None
-        pk = parse_id(raw)
-        if pk is None:
-            errors[self.field] = ["Enter the case id (a whole number)."]
-            return None
-        case = self.cases.get(pk)
-        if case is None:
-            errors[self.field] = ["Not found."]
-        return case
-
-
-def field_errors(exc: ValidationError | DRFValidationError) -> dict[str, list[str]]:
-    if isinstance(exc, DRFValidationError):
-        detail = exc.detail if isinstance(exc.detail, dict) else {"row": exc.detail}
-        return {name: [str(m) for m in messages] for name, messages in detail.items()}
-    if hasattr(exc, "error_dict"):
-        return {name: list(messages) for name, messages in exc.message_dict.items()}
-    return {"row": list(exc.messages)}
+from sartcm.api.bulk import (
+    BulkImporter,
+    BulkImportViewSet,
+    PreloadedRows,
+    bulk_schema,
+    merge_errors,
+)
 
 
 class ContactRowSerializer(serializers.Serializer):
@@ -91,7 +48,7 @@ class ContactRowSerializer(serializers.Serializer):
 def contact_importer(request: Any) -> BulkImporter:
     user = request.user
     staff = staff_of(user)
-    cases = CaseRowResolver(user, RecordType.CONTACTS)
+    cases = PreloadedRows(Case.objects.restrict_record(user, "add", RecordType.CONTACTS), "case")
 
     def validate(row: dict[str, Any]) -> tuple[Case, dict[str, Any]]:
         errors: dict[str, list[str]] = {}
@@ -103,12 +60,11 @@ def contact_importer(request: Any) -> BulkImporter:
                     case, {}
                 )
             except DRFValidationError as exc:
-                errors.update(field_errors(exc))
+                merge_errors(errors, exc)
         try:
             clean_contact(data)
         except ValidationError as exc:
-            for name, messages in field_errors(exc).items():
-                errors.setdefault(name, []).extend(messages)
+            merge_errors(errors, exc)
         if errors:
             raise ValidationError(errors)
         assert case is not None

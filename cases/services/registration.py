@@ -9,6 +9,9 @@ reporting changes come from `protocols.RegistrationSchedule` in force for the ju
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -250,10 +253,41 @@ def _recheck(user: Any, record: RegistrationRecord, action: str) -> None:
         raise Http404("No such registration.")
 
 
+# Case ids (by the date of the change) whose alerts wait for the end of a batch; None: no batch.
+_batched: ContextVar[dict[date, set[int]] | None] = ContextVar("registration_batch", default=None)
+
+
 def _refresh_alerts(case_id: int, on: date) -> None:
+    pending = _batched.get()
+    if pending is not None:
+        pending.setdefault(on, set()).add(case_id)
+        return
     from cases.alerts.engine import refresh_cases
 
     refresh_cases([case_id], rule_codes=REGISTRATION_RULES, on=on)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Many changes in one transaction (a bulk import): the registration alerts of their cases
+    are brought up to date once, for all of them, when the batch ends — before the transaction
+    commits — instead of after each change. Each change is otherwise made exactly as alone.
+    Nothing is refreshed when the batch fails or its transaction is marked for rollback."""
+    if _batched.get() is not None:  # already inside a batch: it refreshes at its end
+        yield
+        return
+    pending: dict[date, set[int]] = {}
+    token = _batched.set(pending)
+    try:
+        yield
+    finally:
+        _batched.reset(token)
+    if connection.in_atomic_block and transaction.get_rollback():
+        return
+    from cases.alerts.engine import refresh_cases
+
+    for on, case_ids in sorted(pending.items()):
+        refresh_cases(case_ids, rule_codes=REGISTRATION_RULES, on=on)
 
 
 def _snapshot(record: RegistrationRecord) -> dict[str, Any]:
@@ -378,6 +412,20 @@ def update_registration(
     return record
 
 
+def clean_event(*, kind: str, changed_on: date, reported_on: date, on: date) -> None:
+    """The rules a reported event must meet before it is recorded (ValidationError naming the
+    field); `record_event` applies them, and a bulk import checks every row with them first."""
+    errors: dict[str, str] = {}
+    if kind not in RegistrationEventKind.values:
+        errors["kind"] = f"Choose one of {', '.join(RegistrationEventKind.values)}."
+    if reported_on > on:
+        errors["reported_on"] = "The report date cannot be in the future."
+    if changed_on > reported_on:
+        errors["changed_on"] = "The date of the change must be on or before the report date."
+    if errors:
+        raise ValidationError(errors)
+
+
 def record_event(
     user: Any,
     record: RegistrationRecord,
@@ -393,15 +441,7 @@ def record_event(
     verification is due by the scheduled date. An in-person appearance (initial or periodic)
     moves the next verification date."""
     on = on or timezone.localdate()
-    errors: dict[str, str] = {}
-    if kind not in RegistrationEventKind.values:
-        errors["kind"] = f"Choose one of {', '.join(RegistrationEventKind.values)}."
-    if reported_on > on:
-        errors["reported_on"] = "The report date cannot be in the future."
-    if changed_on > reported_on:
-        errors["changed_on"] = "The date of the change must be on or before the report date."
-    if errors:
-        raise ValidationError(errors)
+    clean_event(kind=kind, changed_on=changed_on, reported_on=reported_on, on=on)
     with transaction.atomic():
         record = _locked(record)
         _refuse_if_ended(record)
