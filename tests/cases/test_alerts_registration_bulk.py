@@ -22,21 +22,14 @@ BULK = "/api/v1/bulk/registration-events/"
 TODAY = dt.date(2026, 3, 16)  # a Monday
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    with freeze_time("2026-03-16 15:00:00"):
-        yield
-
-
 @pytest.fixture
 def w():
-    return registration_world()
-
-
-def deputy_client(w) -> APIClient:
-    client = APIClient()
-    otp_login(client, w.deputy.user)
-    return client
+    """The registration world on Monday 16 March 2026, and its registry deputy's API client."""
+    with freeze_time("2026-03-16 15:00:00"):
+        world = registration_world()
+        world.client = APIClient()
+        otp_login(world.client, world.deputy.user)
+        yield world
 
 
 def open_alerts(rule: str, case_id: int) -> list[Alert]:
@@ -52,7 +45,7 @@ def test_a_late_move_reported_in_bulk_is_an_update_reported_late_alert_on_the_sw
         f"{w.registration.pk},employment,2026-03-10,2026-03-13,Night shift at the mill\n"
     )
     # when the registry deputy imports the late move and a timely new job
-    response = deputy_client(w).post(BULK, rows, content_type="text/csv")
+    response = w.client.post(BULK, rows, content_type="text/csv")
     assert response.status_code == 201, response.content
     move, job = RegistrationEvent.objects.filter(pk__in=response.json()["ids"]).order_by("pk")
     assert (move.due_by, move.late, job.due_by, job.late) == (
@@ -78,7 +71,7 @@ def test_a_late_move_reported_in_bulk_is_an_update_reported_late_alert_on_the_sw
 def test_the_sweep_alone_raises_it_from_what_the_bulk_import_wrote(w) -> None:
     # given a late move imported in bulk, and the alert the batch raised gone (as if the
     # write-time refresh had been lost with a killed worker)
-    response = deputy_client(w).post(
+    response = w.client.post(
         BULK,
         [{"registration": w.registration.pk, "kind": "residence", "changed_on": "2026-03-02"}],
     )
@@ -101,7 +94,7 @@ def test_an_overdue_verification_made_in_bulk_clears_the_overdue_alert_for_good(
     assert RegistrationRecord.objects.get(pk=w.registration.pk).status == "non_compliant"
     assert len(open_alerts(R.REGISTRATION_OVERDUE, w.case.pk)) == 1
     # when the in-person verification made today is imported
-    response = deputy_client(w).post(
+    response = w.client.post(
         BULK, [{"registration": w.registration.pk, "kind": "periodic", "changed_on": "2026-03-16"}]
     )
     assert response.status_code == 201, response.content
