@@ -215,36 +215,38 @@ def _recompute(record: RegistrationRecord, on: date) -> Schedule:
 # --- access ----------------------------------------------------------------------------------
 
 
+def _one_or_404(queryset: QuerySet, pk: Any, message: str) -> Any:
+    """The row `pk` of an already restricted queryset, else 404 — missing, forbidden and
+    malformed ids ("null,null") alike."""
+    try:
+        found = queryset.filter(pk=pk).first()
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
+        raise Http404(message)
+    return found
+
+
 def access_registration(user: Any, pk: Any, action: str = "view") -> RegistrationRecord:
     """The registration if the user may do `action` on it; 404 whether missing or forbidden."""
-    try:
-        record = (
-            RegistrationRecord.objects.restrict(user, action)
-            .select_related("case", "case__offender", "registering_agency")
-            .filter(pk=pk)
-            .first()
-        )
-    except (TypeError, ValueError):  # a malformed id ("null,null") is as unknown as a missing one
-        record = None
-    if record is None:
-        raise Http404("No such registration.")
-    return record
+    return _one_or_404(
+        RegistrationRecord.objects.restrict(user, action).select_related(
+            "case", "case__offender", "registering_agency"
+        ),
+        pk,
+        "No such registration.",
+    )
 
 
 def access_case_for_registration(user: Any, pk: Any, action: str = "view") -> Case:
     """The case if the user may do `action` on its registrations; 404 otherwise."""
-    try:
-        case = (
-            Case.objects.restrict_record(user, action, RecordType.REGISTRATION)
-            .select_related("offender")
-            .filter(pk=pk)
-            .first()
-        )
-    except (TypeError, ValueError):  # a malformed id is as unknown as a missing one
-        case = None
-    if case is None:
-        raise Http404("No such case.")
-    return case
+    return _one_or_404(
+        Case.objects.restrict_record(user, action, RecordType.REGISTRATION).select_related(
+            "offender"
+        ),
+        pk,
+        "No such case.",
+    )
 
 
 def _recheck(user: Any, record: RegistrationRecord, action: str) -> None:
@@ -305,6 +307,59 @@ def _snapshot(record: RegistrationRecord) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _changing(record: RegistrationRecord, on: date) -> Iterator[tuple[RegistrationRecord, dict]]:
+    """One change of a registration, in one transaction: the row re-read FOR UPDATE (two
+    officers' changes never interleave), refused once ended, its state before the change; when
+    the change is made, the case's registration alerts are brought up to date."""
+    with transaction.atomic():
+        locked = _locked(record)
+        _refuse_if_ended(locked)
+        yield locked, _snapshot(locked)
+        _refresh_alerts(locked.case_id, on)
+
+
+def _save_changed(user: Any, record: RegistrationRecord, before: dict, detail: str = "") -> None:
+    """Save a changed registration, re-check it is still the user's to change, audit it."""
+    record.save()
+    _recheck(user, record, "change")
+    audit.record(
+        user,
+        AuditAction.CHANGE,
+        record,
+        changes={"before": before, "after": _snapshot(record)},
+        detail=detail,
+    )
+
+
+def _audit_added(
+    user: Any, obj: Any, after: dict, record: RegistrationRecord, before: dict
+) -> None:
+    """A report or check just added to `record`: within the user's scope for adding (else 404,
+    which rolls the change back), and audited with the registration's state before and after."""
+    if not type(obj).objects.restrict(user, "add").filter(pk=obj.pk).exists():
+        raise Http404("No such registration.")
+    audit.record(
+        user,
+        AuditAction.CREATE,
+        obj,
+        changes={"after": after, "registration": {"before": before, "after": _snapshot(record)}},
+    )
+
+
+def _term_errors(terms: dict[str, Any]) -> dict[str, str]:
+    """What is wrong with the tier, custody days or period among `terms` (those given)."""
+    errors: dict[str, str] = {}
+    if "tier" in terms and terms["tier"] not in Tier.values:
+        errors["tier"] = f"Choose one of {', '.join(Tier.values)}."
+    if terms.get("custody_days_excluded", 0) < 0:
+        errors["custody_days_excluded"] = "Days in custody cannot be negative."
+    period = terms.get("period_years")
+    if period is not None and period is not UNSET and period < 1:
+        errors["period_years"] = "Give a period of at least 1 year, or leave it empty for life."
+    return errors
+
+
 # --- services --------------------------------------------------------------------------------
 
 
@@ -325,17 +380,13 @@ def register(
     """Open a registration: the period (15/25/life unless given) and the first due date come
     from the schedule in force; custody days are excluded from the period."""
     on = on or timezone.localdate()
-    errors: dict[str, str] = {}
-    if tier not in Tier.values:
-        errors["tier"] = f"Choose one of {', '.join(Tier.values)}."
+    errors = _term_errors(
+        {"tier": tier, "custody_days_excluded": custody_days_excluded, "period_years": period_years}
+    )
     if not jurisdiction.strip():
         errors["jurisdiction"] = "Name the registering jurisdiction (state or county)."
     if start_date > on:
         errors["start_date"] = "The registration start cannot be in the future."
-    if custody_days_excluded < 0:
-        errors["custody_days_excluded"] = "Days in custody cannot be negative."
-    if period_years is not UNSET and period_years is not None and period_years < 1:
-        errors["period_years"] = "Give a period of at least 1 year, or leave it empty for life."
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -387,28 +438,14 @@ def update_registration(
         "transient": transient,
     }
     changes = {k: v for k, v in changes.items() if v is not UNSET}
-    errors: dict[str, str] = {}
-    if "tier" in changes and changes["tier"] not in Tier.values:
-        errors["tier"] = f"Choose one of {', '.join(Tier.values)}."
-    if changes.get("custody_days_excluded", 0) < 0:
-        errors["custody_days_excluded"] = "Days in custody cannot be negative."
-    if changes.get("period_years") is not None and changes["period_years"] < 1:
-        errors["period_years"] = "Give a period of at least 1 year, or leave it empty for life."
+    errors = _term_errors(changes)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        record = _locked(record)
-        _refuse_if_ended(record)
-        before = _snapshot(record)
+    with _changing(record, on) as (record, before):
         for name, value in changes.items():
             setattr(record, name, value)
         _recompute(record, on)
-        record.save()
-        _recheck(user, record, "change")
-        audit.record(
-            user, AuditAction.CHANGE, record, changes={"before": before, "after": _snapshot(record)}
-        )
-        _refresh_alerts(record.case_id, on)
+        _save_changed(user, record, before)
     return record
 
 
@@ -442,10 +479,7 @@ def record_event(
     moves the next verification date."""
     on = on or timezone.localdate()
     clean_event(kind=kind, changed_on=changed_on, reported_on=reported_on, on=on)
-    with transaction.atomic():
-        record = _locked(record)
-        _refuse_if_ended(record)
-        before = _snapshot(record)
+    with _changing(record, on) as (record, before):
         schedule = schedule_for(record.jurisdiction, record.tier, record.transient, on)
         if kind == RegistrationEventKind.PERIODIC:
             due_by = record.next_verification_due
@@ -470,24 +504,14 @@ def record_event(
             record.last_verified_on = reported_on
             _recompute(record, on)
             record.save()
-        if not RegistrationEvent.objects.restrict(user, "add").filter(pk=event.pk).exists():
-            raise Http404("No such registration.")
-        audit.record(
-            user,
-            AuditAction.CREATE,
-            event,
-            changes={
-                "after": {
-                    "kind": kind,
-                    "changed_on": str(changed_on),
-                    "reported_on": str(reported_on),
-                    "due_by": str(due_by or ""),
-                    "late": event.late,
-                },
-                "registration": {"before": before, "after": _snapshot(record)},
-            },
-        )
-        _refresh_alerts(record.case_id, on)
+        after = {
+            "kind": kind,
+            "changed_on": str(changed_on),
+            "reported_on": str(reported_on),
+            "due_by": str(due_by or ""),
+            "late": event.late,
+        }
+        _audit_added(user, event, after, record, before)
     return event
 
 
@@ -516,10 +540,7 @@ def record_verification(
         errors["notes"] = "Describe the outcome when the result is 'other'."
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        record = _locked(record)
-        _refuse_if_ended(record)
-        before = _snapshot(record)
+    with _changing(record, on) as (record, before):
         verification = AddressVerification.objects.create(
             registration=record,
             case_id=record.case_id,
@@ -542,22 +563,8 @@ def record_verification(
                 record.status = RegistrationStatus.COMPLIANT
                 _recompute(record, on)
                 record.save()
-        if (
-            not AddressVerification.objects.restrict(user, "add")
-            .filter(pk=verification.pk)
-            .exists()
-        ):
-            raise Http404("No such registration.")
-        audit.record(
-            user,
-            AuditAction.CREATE,
-            verification,
-            changes={
-                "after": {"verified_on": str(verified_on), "result": result},
-                "registration": {"before": before, "after": _snapshot(record)},
-            },
-        )
-        _refresh_alerts(record.case_id, on)
+        after = {"verified_on": str(verified_on), "result": result}
+        _audit_added(user, verification, after, record, before)
     return verification
 
 
@@ -582,10 +589,7 @@ def set_status(
         errors["reason"] = "Give the reason for the status change."
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        record = _locked(record)
-        _refuse_if_ended(record)
-        before = _snapshot(record)
+    with _changing(record, on) as (record, before):
         if status == RegistrationStatus.ENDED:
             record.status = RegistrationStatus.ENDED
             if record.end_date is None or record.end_date > on:
@@ -599,16 +603,7 @@ def set_status(
             _recompute(record, on)
         else:
             record.status = status
-        record.save()
-        _recheck(user, record, "change")
-        audit.record(
-            user,
-            AuditAction.CHANGE,
-            record,
-            changes={"before": before, "after": _snapshot(record)},
-            detail=reason.strip(),
-        )
-        _refresh_alerts(record.case_id, on)
+        _save_changed(user, record, before, detail=reason.strip())
     return record
 
 
