@@ -26,7 +26,6 @@ from sartcm.api.bulk import (
     BulkImporter,
     BulkImportViewSet,
     PreloadedRows,
-    bulk_schema,
     merge_errors,
 )
 
@@ -101,18 +100,12 @@ class BulkContactViewSet(BulkImportViewSet):
     all saved in one transaction, or none and every failing row reported."""
 
     serializer_class = ContactRowSerializer  # the row shape (OPTIONS, docs)
-
-    def get_importer(self) -> BulkImporter:
-        return contact_importer(self.request)
-
-    @bulk_schema(
-        ContactRowSerializer,
-        CONTACT_ROWS,
-        CONTACT_CSV,
+    importer = contact_importer
+    example_rows = CONTACT_ROWS
+    example_csv = CONTACT_CSV
+    bulk_description = (
         "Log many supervision contacts at once. Send a JSON array of rows, or text/csv with a "
         "header line naming the columns (empty cells take the defaults). Every row is checked "
         "as a single contact would be; if any row fails, nothing is saved and the 422 lists "
-        "every failure as {row, field, message} (row 1 = first data row).",
+        "every failure as {row, field, message} (row 1 = first data row)."
     )
-    def create(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        return super().create(request, *args, **kwargs)

@@ -30,7 +30,6 @@ from sartcm.api.bulk import (
     BulkImporter,
     BulkImportViewSet,
     PreloadedRows,
-    bulk_schema,
     merge_errors,
 )
 
@@ -145,21 +144,15 @@ class BulkRegistrationEventViewSet(BulkImportViewSet):
     """Bulk import of registration events through the registration service, as one by one."""
 
     serializer_class = RegistrationEventRowSerializer  # the row shape (OPTIONS, docs)
-
-    def get_importer(self) -> BulkImporter:
-        return registration_event_importer(self.request)
-
-    @bulk_schema(
-        RegistrationEventRowSerializer,
-        EVENT_ROWS,
-        EVENT_CSV,
+    importer = registration_event_importer
+    example_rows = EVENT_ROWS
+    example_csv = EVENT_CSV
+    bulk_description = (
         "Record many registration events at once (JSON array or text/csv). Each row is "
         "checked and recorded exactly as a single POST /registration-events/ would be: a "
         "change reported after the jurisdiction's window (3 business days by default, "
         "holidays excluded) is marked late, a periodic verification is due by the "
         "registration's next verification date, and an appearance moves that date and the "
         "status. A column that is not a field of an event is refused. All rows saved, or "
-        "none and every failing row reported.",
+        "none and every failing row reported."
     )
-    def create(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        return super().create(request, *args, **kwargs)

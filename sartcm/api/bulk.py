@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import parsers, serializers, status, viewsets
 from rest_framework.exceptions import ParseError
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -284,7 +284,27 @@ class _BulkCreate(viewsets.GenericViewSet):
 
 
 class BulkImportViewSet(IdempotentCreateMixin, _BulkCreate):
-    """POST rows (JSON list or text/csv): all saved, or none and every failing row reported."""
+    """POST rows (JSON list or text/csv): all saved, or none and every failing row reported.
+
+    A subclass sets `serializer_class` (the row shape, for OPTIONS and the docs), `importer`
+    (request -> BulkImporter), `example_rows`, `example_csv` and `bulk_description`; its POST
+    is documented from them (`bulk_schema`)."""
+
+    importer: Callable[[Any], BulkImporter]
+    example_rows: list[dict[str, Any]] = []
+    example_csv = ""
+    bulk_description = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.bulk_description:
+            schema = bulk_schema(
+                cls.serializer_class, cls.example_rows, cls.example_csv, cls.bulk_description
+            )
+            extend_schema_view(create=schema)(cls)
+
+    def get_importer(self) -> BulkImporter:
+        return type(self).importer(self.request)
 
 
 def bulk_schema(
