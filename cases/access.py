@@ -218,6 +218,55 @@ def _case_content_type_id() -> int:
     return ContentType.objects.get_for_model(Case).pk
 
 
+# Term `t` of MOU `m` is in force on %(on)s (DataSharingTerm.objects.in_force, in SQL).
+IN_FORCE_SQL = """(t.superseded_at IS NULL
+          AND t.version = m.terms_version
+          AND m.status = 'active'
+          AND m.effective_date <= %(on)s
+          AND (m.expiration_date IS NULL OR m.expiration_date >= %(on)s))"""
+
+
+def _covers_sql(case: str) -> str:
+    """Term `t` covers case row `case`: scope all, or its recipient is on the case team."""
+    return f"""(t.scope = 'all' OR EXISTS (
+                SELECT 1 FROM {_tables()["assignment"]} ca
+                WHERE ca.case_id = {case}.id AND ca.agency_id = t.recipient_id
+                  AND ca.end_date IS NULL))"""
+
+
+def agency_sees_field_sql(
+    agency: str, case: str, record_type: str, field_name: str
+) -> tuple[str, dict[str, Any]]:
+    """SQL predicate: agency row `agency` may see `field_name` of `record_type` on case row
+    `case` on %(on)s — `agencies_with_standing(case, record_type)` and `agency_allowed_fields`
+    as one set-based test, for what is queued in SQL for many cases at once (webhooks).
+
+    The lead agency sees every field; a partner needs the view grant on the case and an
+    in-force term from the lead agency for the record type that lists the field and covers the
+    case. Returns (sql, params)."""
+    from cases.querysets import permission_id
+
+    if field_name not in SHAREABLE_FIELDS[record_type]:
+        raise ValueError(f"{field_name!r} is not a shareable field of {record_type!r}")
+    t = _tables()
+    sql = f"""({agency}.id = {case}.lead_agency_id OR (
+        EXISTS (SELECT 1 FROM {t["grant"]} g
+                 WHERE g.content_object_id = {case}.id AND g.group_id = {agency}.group_id
+                   AND g.permission_id = %(_sees_permission)s)
+        AND EXISTS (SELECT 1 FROM {t["term"]} t JOIN {t["mou"]} m ON m.id = t.mou_id
+                     WHERE t.recipient_id = {agency}.id AND t.provider_id = {case}.lead_agency_id
+                       AND t.record_type = %(_sees_record_type)s
+                       AND %(_sees_field)s = ANY(t.fields)
+                       AND {IN_FORCE_SQL}
+                       AND {_covers_sql(case)})))"""
+    params = {
+        "_sees_permission": permission_id(f"view_{record_type}"),
+        "_sees_record_type": record_type,
+        "_sees_field": field_name,
+    }
+    return sql, params
+
+
 def _desired_sql(case_ids: list[int] | None, agency_ids: list[int] | None) -> str:
     """The grants the in-force terms call for: (group_id, permission_id, case_id, term_id)."""
     scope = ""
@@ -233,17 +282,11 @@ def _desired_sql(case_ids: list[int] | None, agency_ids: list[int] | None) -> st
         JOIN {case} c ON c.lead_agency_id = t.provider_id
         CROSS JOIN LATERAL unnest(t.actions) AS a(action)
         JOIN {perm} p ON p.content_type_id = %(ct)s AND p.codename = a.action || '_' || t.record_type
-        WHERE t.superseded_at IS NULL
-          AND t.version = m.terms_version
-          AND m.status = 'active'
-          AND m.effective_date <= %(on)s
-          AND (m.expiration_date IS NULL OR m.expiration_date >= %(on)s)
-          AND (t.scope = 'all' OR EXISTS (
-                SELECT 1 FROM {assignment} ca
-                WHERE ca.case_id = c.id AND ca.agency_id = t.recipient_id AND ca.end_date IS NULL))
+        WHERE {in_force}
+          AND {covers}
           {scope}
         GROUP BY ag.group_id, p.id, c.id
-    """.format(scope=scope, **_tables())
+    """.format(scope=scope, in_force=IN_FORCE_SQL, covers=_covers_sql("c"), **_tables())
 
 
 def _existing_scope_sql(case_ids: list[int] | None, agency_ids: list[int] | None) -> str:

@@ -3,7 +3,10 @@
 Signature header: `X-SARTCM-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`
 with the subscription's secret (receivers reject old timestamps to stop replays).
 Bodies carry only fields the receiving agency may see: the publisher passes a body per
-subscription built with that agency's field allow-list.
+subscription built with that agency's field allow-list (`enqueue`), or, for changes made
+set-based in SQL, queues in the same statement with the agency's visibility as a SQL
+predicate (`queue_sql`). Messages of kind "webhook" are delivered by `deliver` (an outbox
+handler), retried with backoff by the outbox.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sartcm.models import OutboxMessage, WebhookDelivery, WebhookEvent, WebhookSubscription
+from sartcm.outbox import message_handler
 
 TIMEOUT_SECONDS = 10
 
@@ -90,6 +94,34 @@ def enqueue(
     return queued
 
 
+def queue_sql(source: str, body: str, visible: str) -> str:
+    """INSERT ... SELECT queuing one "webhook" outbox message per row of `source` and active
+    subscription to the event `%(webhook_event)s` whose agency passes `visible`.
+
+    `source`: a FROM item (rows of the change, e.g. a CTE with its joins); `body`: a jsonb
+    expression over it (the body the agency receives); `visible`: a predicate over `source` and
+    `ag`, the subscribing agency (`s` is the subscription). Ends in RETURNING id, so it can be a
+    data-modifying CTE of the statement that makes the change (same transaction, no query per
+    row). The caller nudges delivery on commit (`sartcm.outbox.nudge_on_commit`).
+    """
+    return f"""
+        INSERT INTO {OutboxMessage._meta.db_table}
+            (id, created_at, kind, payload, status, attempts, next_attempt_at, sent_at,
+             last_error)
+        SELECT gen_random_uuid(), now(), 'webhook',
+               jsonb_build_object('subscription_id', s.id, 'event', %(webhook_event)s::text,
+                                  'body', {body}),
+               'pending', 0, now(), NULL, ''
+          FROM {source}
+          JOIN {WebhookSubscription._meta.db_table} s
+            ON s.active AND s.events @> jsonb_build_array(%(webhook_event)s::text)
+          JOIN agencies_agency ag ON ag.id = s.agency_id
+         WHERE {visible}
+        RETURNING id
+    """
+
+
+@message_handler("webhook")
 def deliver(message: OutboxMessage, opener: Callable[..., Any] = urllib.request.urlopen) -> None:
     """Deliver one webhook message; raises on failure so the outbox retries with backoff."""
     subscription = WebhookSubscription.objects.filter(

@@ -2,7 +2,9 @@
 
 Every state change here validates, writes in one transaction, audits, and brings the
 registration alerts of the case up to date in the same transaction (so a logged verification
-clears its alert at once, not at the next sweep). The verification schedule and the window for
+clears its alert at once, not at the next sweep). A change of status — by a person, by a
+reported event or address check, or by the calendar in the sweep — queues the
+`registration.status_changed` webhook in the same transaction, once per change. The verification schedule and the window for
 reporting changes come from `protocols.RegistrationSchedule` in force for the jurisdiction.
 """
 
@@ -12,7 +14,7 @@ import calendar
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -30,9 +32,10 @@ from cases.models import AddressVerification, Case, RegistrationEvent, Registrat
 from protocols.calendar import add_business_days
 from protocols.choices import RegistrationRule, Tier
 from protocols.models import RegistrationSchedule
-from sartcm import audit
+from sartcm import audit, webhooks
 from sartcm.context import current
-from sartcm.models import AuditAction
+from sartcm.models import AuditAction, WebhookEvent
+from sartcm.outbox import nudge_on_commit
 
 # The SORNA minimum (34 U.S.C. 20915, 20918), used only when no RegistrationSchedule row is in
 # force for a jurisdiction or by default, so that no registrant is ever left without a due
@@ -255,30 +258,58 @@ def _recheck(user: Any, record: RegistrationRecord, action: str) -> None:
         raise Http404("No such registration.")
 
 
-# Case ids (by the date of the change) whose alerts wait for the end of a batch; None: no batch.
-_batched: ContextVar[dict[date, set[int]] | None] = ContextVar("registration_batch", default=None)
+@dataclass(frozen=True)
+class StatusChange:
+    """A registration's status moved from `old` to `new` (at `at`, the record's updated_at)."""
+
+    registration_id: int
+    case_id: int
+    old: str
+    new: str
+    at: Any
+
+
+@dataclass
+class _Batch:
+    """What waits for the end of a batch: case ids whose alerts to refresh, and the status
+    changes whose webhooks to queue, by the date of the change."""
+
+    cases: dict[date, set[int]] = field(default_factory=dict)
+    status_changes: dict[date, list[StatusChange]] = field(default_factory=dict)
+
+
+_batched: ContextVar[_Batch | None] = ContextVar("registration_batch", default=None)
 
 
 def _refresh_alerts(case_id: int, on: date) -> None:
     pending = _batched.get()
     if pending is not None:
-        pending.setdefault(on, set()).add(case_id)
+        pending.cases.setdefault(on, set()).add(case_id)
         return
     from cases.alerts.engine import refresh_cases
 
     refresh_cases([case_id], rule_codes=REGISTRATION_RULES, on=on)
 
 
+def _status_changed(change: StatusChange, on: date) -> None:
+    pending = _batched.get()
+    if pending is not None:
+        pending.status_changes.setdefault(on, []).append(change)
+        return
+    queue_status_webhooks([change], on)
+
+
 @contextmanager
 def batch() -> Iterator[None]:
     """Many changes in one transaction (a bulk import): the registration alerts of their cases
     are brought up to date once, for all of them, when the batch ends — before the transaction
-    commits — instead of after each change. Each change is otherwise made exactly as alone.
-    Nothing is refreshed when the batch fails or its transaction is marked for rollback."""
+    commits — instead of after each change, and the status-change webhooks are queued in one
+    statement. Each change is otherwise made exactly as alone. Nothing is refreshed or queued
+    when the batch fails or its transaction is marked for rollback."""
     if _batched.get() is not None:  # already inside a batch: it refreshes at its end
         yield
         return
-    pending: dict[date, set[int]] = {}
+    pending = _Batch()
     token = _batched.set(pending)
     try:
         yield
@@ -288,7 +319,9 @@ def batch() -> Iterator[None]:
         return
     from cases.alerts.engine import refresh_cases
 
-    for on, case_ids in sorted(pending.items()):
+    for on, changes in sorted(pending.status_changes.items()):
+        queue_status_webhooks(changes, on)
+    for on, case_ids in sorted(pending.cases.items()):
         refresh_cases(case_ids, rule_codes=REGISTRATION_RULES, on=on)
 
 
@@ -311,11 +344,20 @@ def _snapshot(record: RegistrationRecord) -> dict[str, Any]:
 def _changing(record: RegistrationRecord, on: date) -> Iterator[tuple[RegistrationRecord, dict]]:
     """One change of a registration, in one transaction: the row re-read FOR UPDATE (two
     officers' changes never interleave), refused once ended, its state before the change; when
-    the change is made, the case's registration alerts are brought up to date."""
+    the change is made, a status change queues its webhook and the case's registration alerts
+    are brought up to date."""
     with transaction.atomic():
         locked = _locked(record)
         _refuse_if_ended(locked)
-        yield locked, _snapshot(locked)
+        before = _snapshot(locked)
+        yield locked, before
+        if locked.status != before["status"]:
+            _status_changed(
+                StatusChange(
+                    locked.pk, locked.case_id, before["status"], locked.status, locked.updated_at
+                ),
+                on,
+            )
         _refresh_alerts(locked.case_id, on)
 
 
@@ -626,58 +668,126 @@ def _refuse_if_ended(record: RegistrationRecord) -> None:
         raise ValidationError({"status": "This registration has ended; it cannot be changed."})
 
 
+# --- the registration.status_changed webhook -------------------------------------------------
+
+
+def _status_webhooks_sql(changed: str) -> tuple[str, dict[str, Any]]:
+    """INSERT ... SELECT ... RETURNING id queuing `registration.status_changed` for each row of
+    `changed` (columns id, case_id, old_status, new_status, updated_at) to every subscribed
+    agency that may see the registration's status on %(on)s: the lead agency, or a partner with
+    the view grant and an in-force registration term listing `status` (an agency that may see
+    the registration but not its status learns nothing, not even that it changed)."""
+    from cases.access import agency_sees_field_sql
+
+    visible, params = agency_sees_field_sql("ag", "cs", RecordType.REGISTRATION, "status")
+    body = """jsonb_build_object(
+        'registration', c.id, 'case', c.case_id, 'old_status', c.old_status,
+        'new_status', c.new_status, 'changed_at', c.updated_at)"""
+    source = f"{changed} c JOIN {Case._meta.db_table} cs ON cs.id = c.case_id"
+    sql = webhooks.queue_sql(source=source, body=body, visible=visible)
+    return sql, {**params, "webhook_event": WebhookEvent.REGISTRATION_STATUS.value}
+
+
+def queue_status_webhooks(changes: list[StatusChange], on: date) -> int:
+    """Queue the status-change webhooks of `changes` (made on `on`) in one statement, inside
+    the caller's transaction; delivery is nudged on commit. Returns the number queued."""
+    if not changes:
+        return 0
+    queue, params = _status_webhooks_sql("changed")
+    sql = f"""
+        WITH changed (id, case_id, old_status, new_status, updated_at) AS (
+            SELECT * FROM unnest(%(ids)s::bigint[], %(case_ids)s::bigint[], %(olds)s::text[],
+                                 %(news)s::text[], %(ats)s::timestamptz[])
+        ),
+        queued AS ({queue})
+        SELECT count(*) FROM queued
+    """
+    params.update(
+        on=on,
+        ids=[c.registration_id for c in changes],
+        case_ids=[c.case_id for c in changes],
+        olds=[c.old for c in changes],
+        news=[c.new for c in changes],
+        ats=[c.at for c in changes],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        queued = cursor.fetchone()[0]
+    if queued:
+        nudge_on_commit()
+    return queued
+
+
 # --- the sweep's share: date-driven statuses, set-based ---------------------------------------
 
 
 def refresh_statuses(on: date, window_sql: str, window_params: dict[str, Any]) -> int:
     """Move date-driven statuses (compliant → due → non-compliant, and ended when the period
-    is over) in one statement, with one audit row per change written by the same statement.
+    is over) in one statement, which also writes one audit row per change and queues the
+    `registration.status_changed` webhooks of the changes (so the number of queries does not
+    depend on the number of registrations). Returns the number of registrations changed.
+
+    The rows to change are locked first (FOR UPDATE): a registration changed meanwhile by a
+    person is re-read, so the old status reported is the one really replaced, and a row the
+    person took out of the calendar's hands is left alone.
 
     `window_sql` is a SQL integer expression over alias `r` (the due-soon window per
     jurisdiction and tier), built by the alert engine from protocol settings.
     """
     ctx = current()
+    new_status = f"""CASE
+                     WHEN r.end_date IS NOT NULL AND r.end_date <= %(on)s THEN 'ended'
+                     WHEN r.next_verification_due < %(on)s THEN 'non_compliant'
+                     WHEN r.next_verification_due <= %(on)s + ({window_sql}) THEN 'due'
+                     ELSE 'compliant' END"""
+    queue, queue_params = _status_webhooks_sql("changed")
     sql = f"""
-        WITH changed AS (
+        WITH target AS (
+            SELECT r.id, r.status AS old_status, {new_status} AS new_status
+              FROM cases_registrationrecord r
+             WHERE r.status IN ('compliant', 'due', 'non_compliant')
+               AND r.status <> {new_status}
+               FOR UPDATE
+        ),
+        changed AS (
             UPDATE cases_registrationrecord r
-               SET status = CASE
-                     WHEN r.end_date IS NOT NULL AND r.end_date <= %(on)s THEN 'ended'
-                     WHEN r.next_verification_due < %(on)s THEN 'non_compliant'
-                     WHEN r.next_verification_due <= %(on)s + ({window_sql}) THEN 'due'
-                     ELSE 'compliant' END,
-                   updated_at = now()
-              FROM cases_registrationrecord o
-             WHERE o.id = r.id
-               AND r.status IN ('compliant', 'due', 'non_compliant')
-               AND r.status <> CASE
-                     WHEN r.end_date IS NOT NULL AND r.end_date <= %(on)s THEN 'ended'
-                     WHEN r.next_verification_due < %(on)s THEN 'non_compliant'
-                     WHEN r.next_verification_due <= %(on)s + ({window_sql}) THEN 'due'
-                     ELSE 'compliant' END
-         RETURNING r.id, r.case_id, r.tier, r.jurisdiction, o.status AS old_status,
-                   r.status AS new_status
-        )
-        INSERT INTO sartcm_auditevent
-            (at, request_id, user_id, username, agency_id, action, outcome, channel, object_type,
-             object_id, object_repr, case_id, recipient_agency_id, fields, changes, detail,
-             source_address)
-        SELECT now(), %(request_id)s, NULL, '', NULL, 'change', 'success', %(channel)s,
-               'cases.registrationrecord', c.id::text,
-               'Tier ' || c.tier || ' registration in ' || c.jurisdiction, c.case_id, NULL,
-               '[]'::jsonb,
-               jsonb_build_object('status', jsonb_build_array(c.old_status, c.new_status)),
-               'Status follows the verification calendar.', NULL
-          FROM changed c
+               SET status = t.new_status, updated_at = now()
+              FROM target t
+             WHERE r.id = t.id
+         RETURNING r.id, r.case_id, r.tier, r.jurisdiction, t.old_status,
+                   r.status AS new_status, r.updated_at
+        ),
+        audited AS (
+            INSERT INTO sartcm_auditevent
+                (at, request_id, user_id, username, agency_id, action, outcome, channel,
+                 object_type, object_id, object_repr, case_id, recipient_agency_id, fields,
+                 changes, detail, source_address)
+            SELECT now(), %(request_id)s, NULL, '', NULL, 'change', 'success', %(channel)s,
+                   'cases.registrationrecord', c.id::text,
+                   'Tier ' || c.tier || ' registration in ' || c.jurisdiction, c.case_id, NULL,
+                   '[]'::jsonb,
+                   jsonb_build_object('status', jsonb_build_array(c.old_status, c.new_status)),
+                   'Status follows the verification calendar.', NULL
+              FROM changed c
+            RETURNING id
+        ),
+        queued AS ({queue})
+        SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM audited),
+               (SELECT count(*) FROM queued)
     """
     params = {
         **window_params,
+        **queue_params,
         "on": on,
         "request_id": ctx.request_id,
         "channel": ctx.channel,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        changed, _audited, queued = cursor.fetchone()
+    if queued:
+        nudge_on_commit()
+    return changed
 
 
 # --- the registry officer's work list ----------------------------------------------------------
