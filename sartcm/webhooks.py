@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sartcm.models import OutboxMessage, WebhookDelivery, WebhookEvent, WebhookSubscription
-from sartcm.outbox import message_handler
+from sartcm.outbox import DeliveryFailed, message_handler
 
 TIMEOUT_SECONDS = 10
 
@@ -123,7 +123,8 @@ def queue_sql(source: str, body: str, visible: str) -> str:
 
 @message_handler("webhook")
 def deliver(message: OutboxMessage, opener: Callable[..., Any] = urllib.request.urlopen) -> None:
-    """Deliver one webhook message; raises on failure so the outbox retries with backoff."""
+    """Deliver one webhook message and log the attempt; raises DeliveryFailed on failure, so
+    the outbox keeps the log row and retries with backoff."""
     subscription = WebhookSubscription.objects.filter(
         pk=message.payload["subscription_id"], active=True
     ).first()
@@ -172,4 +173,4 @@ def deliver(message: OutboxMessage, opener: Callable[..., Any] = urllib.request.
             duration_ms=int((time.monotonic() - started) * 1000),
         )
     if not ok:
-        raise RuntimeError(error or f"HTTP {status_code}")
+        raise DeliveryFailed(error or f"HTTP {status_code}")  # the log row above is kept

@@ -146,3 +146,34 @@ def test_agency_allowed_fields_follow_terms_and_team() -> None:
     assert agency_allowed_fields(advocate_agency.pk, case, "status") == {"status", "release_date"}
     assert agency_allowed_fields(advocate_agency.pk, case, "assessments") == frozenset()
     StaffFactory(agency=advocate_agency, roles=[Role.VICTIM_ADVOCATE])
+
+
+def test_the_outbox_delivers_a_queued_event_signed_and_retries_a_failure(receiver) -> None:
+    """End to end: a registration status change is queued, then delivered by the outbox job
+    (the "webhook" handler), signed; a refused delivery is logged and retried later."""
+    from cases.services import registration as svc
+    from sartcm.models import OutboxStatus
+    from sartcm.outbox import deliver_pending
+    from tests.factories_registration import RegistrationFactory, staff
+
+    record = RegistrationFactory()
+    sub = subscribe(record.case.lead_agency, receiver, ["registration.status_changed"])
+    registrar = staff(record.case.lead_agency, Role.REGISTRY_OFFICER)
+    svc.set_status(registrar.user, record, status="absconded", reason="Warrant issued")
+    assert deliver_pending() == {"sent": 1, "failed": 0, "dead": 0}
+    headers, body = Receiver.received[0]
+    assert verify(sub.secret, body, headers["x-sartcm-signature"])
+    assert headers["x-sartcm-event"] == "registration.status_changed"
+    data = json.loads(body)["data"]
+    assert (data["registration"], data["old_status"], data["new_status"]) == (
+        record.pk,
+        "compliant",
+        "absconded",
+    )
+    # a second change, refused by the receiver: logged, and left for a retry with backoff
+    Receiver.status = 503
+    svc.set_status(registrar.user, record, status="absconder_review", reason="Found a lead")
+    deliver_pending()
+    message = OutboxMessage.objects.get(kind="webhook", status=OutboxStatus.FAILED)
+    assert message.attempts == 1 and "503" in message.last_error
+    assert [log.ok for log in WebhookDelivery.objects.order_by("attempted_at")] == [True, False]
