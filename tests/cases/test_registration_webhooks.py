@@ -164,6 +164,12 @@ def test_a_reported_appearance_makes_an_overdue_registrant_compliant(w) -> None:
     assert_heard_once(w, w.registration, "non_compliant", "compliant")
 
 
+def test_a_tier_change_that_moves_the_calendar(w) -> None:
+    # tier III reports every 3 months from the start (1 June 2025): long overdue by now
+    svc.update_registration(w.deputy.user, w.registration, tier="III", on=ON)
+    assert_heard_once(w, w.registration, "compliant", "non_compliant")
+
+
 def test_an_event_that_does_not_move_the_status_queues_nothing(w) -> None:
     svc.record_event(
         w.deputy.user,
