@@ -5,7 +5,8 @@ restrict(user, 'add') for contacts (any other id — missing or invisible — is
 found."), the fields must be shared with the caller's agency (the contact serializer's
 check_writable, audited), the values pass `clean_contact`, and the row is saved by
 `log_contact` (which re-validates, refuses closed cases, re-checks scope, bumps the case version
-and audits). All rows are saved in one transaction, or none (sartcm.api.bulk).
+and audits). All rows are saved in one transaction, or none (sartcm.api.bulk); the `contact.logged`
+webhooks of all rows are queued in one statement at the end (`cases.webhooks.batch`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from agencies.choices import RecordType
 from agencies.querysets import staff_of
+from cases import webhooks
 from cases.api.contacts import SupervisionContactSerializer
 from cases.choices import ContactOutcome, ContactType
 from cases.models import Case
@@ -73,7 +75,7 @@ def contact_importer(request: Any) -> BulkImporter:
         case, data = cleaned
         return log_contact(case, staff, data, user)
 
-    return BulkImporter(validate, save, prepare=cases.prepare)
+    return BulkImporter(validate, save, prepare=cases.prepare, saving=webhooks.batch)
 
 
 CONTACT_ROWS = [

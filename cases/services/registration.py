@@ -14,7 +14,7 @@ import calendar
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,12 +27,13 @@ from django.utils import timezone
 from agencies.choices import RecordType
 from agencies.models import Agency
 from agencies.querysets import staff_of
+from cases import webhooks as case_webhooks
 from cases.choices import RegistrationEventKind, RegistrationStatus, VerificationResult
 from cases.models import AddressVerification, Case, RegistrationEvent, RegistrationRecord
 from protocols.calendar import add_business_days
 from protocols.choices import RegistrationRule, Tier
 from protocols.models import RegistrationSchedule
-from sartcm import audit, webhooks
+from sartcm import audit
 from sartcm.context import current
 from sartcm.models import AuditAction, WebhookEvent
 from sartcm.outbox import nudge_on_commit
@@ -258,45 +259,18 @@ def _recheck(user: Any, record: RegistrationRecord, action: str) -> None:
         raise Http404("No such registration.")
 
 
-@dataclass(frozen=True)
-class StatusChange:
-    """A registration's status moved from `old` to `new` (at `at`, the record's updated_at)."""
-
-    registration_id: int
-    case_id: int
-    old: str
-    new: str
-    at: Any
-
-
-@dataclass
-class _Batch:
-    """What waits for the end of a batch: case ids whose alerts to refresh, and the status
-    changes whose webhooks to queue, by the date of the change."""
-
-    cases: dict[date, set[int]] = field(default_factory=dict)
-    status_changes: dict[date, list[StatusChange]] = field(default_factory=dict)
-
-
-_batched: ContextVar[_Batch | None] = ContextVar("registration_batch", default=None)
+# Case ids (by the date of the change) whose alerts wait for the end of a batch; None: no batch.
+_batched: ContextVar[dict[date, set[int]] | None] = ContextVar("registration_batch", default=None)
 
 
 def _refresh_alerts(case_id: int, on: date) -> None:
     pending = _batched.get()
     if pending is not None:
-        pending.cases.setdefault(on, set()).add(case_id)
+        pending.setdefault(on, set()).add(case_id)
         return
     from cases.alerts.engine import refresh_cases
 
     refresh_cases([case_id], rule_codes=REGISTRATION_RULES, on=on)
-
-
-def _status_changed(change: StatusChange, on: date) -> None:
-    pending = _batched.get()
-    if pending is not None:
-        pending.status_changes.setdefault(on, []).append(change)
-        return
-    queue_status_webhooks([change], on)
 
 
 @contextmanager
@@ -304,24 +278,23 @@ def batch() -> Iterator[None]:
     """Many changes in one transaction (a bulk import): the registration alerts of their cases
     are brought up to date once, for all of them, when the batch ends — before the transaction
     commits — instead of after each change, and the status-change webhooks are queued in one
-    statement. Each change is otherwise made exactly as alone. Nothing is refreshed or queued
-    when the batch fails or its transaction is marked for rollback."""
+    statement (`cases.webhooks.batch`). Each change is otherwise made exactly as alone. Nothing
+    is refreshed or queued when the batch fails or its transaction is marked for rollback."""
     if _batched.get() is not None:  # already inside a batch: it refreshes at its end
         yield
         return
-    pending = _Batch()
+    pending: dict[date, set[int]] = {}
     token = _batched.set(pending)
     try:
-        yield
+        with case_webhooks.batch():
+            yield
     finally:
         _batched.reset(token)
     if connection.in_atomic_block and transaction.get_rollback():
         return
     from cases.alerts.engine import refresh_cases
 
-    for on, changes in sorted(pending.status_changes.items()):
-        queue_status_webhooks(changes, on)
-    for on, case_ids in sorted(pending.cases.items()):
+    for on, case_ids in sorted(pending.items()):
         refresh_cases(case_ids, rule_codes=REGISTRATION_RULES, on=on)
 
 
@@ -352,12 +325,7 @@ def _changing(record: RegistrationRecord, on: date) -> Iterator[tuple[Registrati
         before = _snapshot(locked)
         yield locked, before
         if locked.status != before["status"]:
-            _status_changed(
-                StatusChange(
-                    locked.pk, locked.case_id, before["status"], locked.status, locked.updated_at
-                ),
-                on,
-            )
+            _status_changed(locked, before["status"], on)
         _refresh_alerts(locked.case_id, on)
 
 
@@ -671,51 +639,44 @@ def _refuse_if_ended(record: RegistrationRecord) -> None:
 # --- the registration.status_changed webhook -------------------------------------------------
 
 
+STATUS_BODY = {
+    "registration": "id",
+    "case": "case_id",
+    "old_status": "old_status",
+    "new_status": "new_status",
+    "changed_at": "updated_at",
+}
+
+
 def _status_webhooks_sql(changed: str) -> tuple[str, dict[str, Any]]:
     """INSERT ... SELECT ... RETURNING id queuing `registration.status_changed` for each row of
     `changed` (columns id, case_id, old_status, new_status, updated_at) to every subscribed
     agency that may see the registration's status on %(on)s: the lead agency, or a partner with
     the view grant and an in-force registration term listing `status` (an agency that may see
     the registration but not its status learns nothing, not even that it changed)."""
-    from cases.access import agency_sees_field_sql
-
-    visible, params = agency_sees_field_sql("ag", "cs", RecordType.REGISTRATION, "status")
-    body = """jsonb_build_object(
-        'registration', c.id, 'case', c.case_id, 'old_status', c.old_status,
-        'new_status', c.new_status, 'changed_at', c.updated_at)"""
-    source = f"{changed} c JOIN {Case._meta.db_table} cs ON cs.id = c.case_id"
-    sql = webhooks.queue_sql(source=source, body=body, visible=visible)
-    return sql, {**params, "webhook_event": WebhookEvent.REGISTRATION_STATUS.value}
-
-
-def queue_status_webhooks(changes: list[StatusChange], on: date) -> int:
-    """Queue the status-change webhooks of `changes` (made on `on`) in one statement, inside
-    the caller's transaction; delivery is nudged on commit. Returns the number queued."""
-    if not changes:
-        return 0
-    queue, params = _status_webhooks_sql("changed")
-    sql = f"""
-        WITH changed (id, case_id, old_status, new_status, updated_at) AS (
-            SELECT * FROM unnest(%(ids)s::bigint[], %(case_ids)s::bigint[], %(olds)s::text[],
-                                 %(news)s::text[], %(ats)s::timestamptz[])
-        ),
-        queued AS ({queue})
-        SELECT count(*) FROM queued
-    """
-    params.update(
-        on=on,
-        ids=[c.registration_id for c in changes],
-        case_ids=[c.case_id for c in changes],
-        olds=[c.old for c in changes],
-        news=[c.new for c in changes],
-        ats=[c.at for c in changes],
+    pairs = ", ".join(f"'{key}', c.{column}" for key, column in STATUS_BODY.items())
+    return case_webhooks.case_queue_sql(
+        WebhookEvent.REGISTRATION_STATUS,
+        RecordType.REGISTRATION,
+        source=f"{changed} c JOIN {Case._meta.db_table} cs ON cs.id = c.case_id",
+        case="cs",
+        body=lambda _allowed: f"jsonb_build_object({pairs})",
+        requires="status",
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        queued = cursor.fetchone()[0]
-    if queued:
-        nudge_on_commit()
-    return queued
+
+
+def _status_changed(record: RegistrationRecord, old: str, on: date) -> None:
+    """Queue `registration.status_changed` for one change (at the end of a batch, in one)."""
+    values = {"id": record.pk, "case_id": record.case_id, "old_status": old}
+    values.update(new_status=record.status, updated_at=record.updated_at)
+    keys = {key: values[column] for key, column in STATUS_BODY.items()}
+    case_webhooks.queue(
+        WebhookEvent.REGISTRATION_STATUS,
+        RecordType.REGISTRATION,
+        [case_webhooks.Notice(record.case_id, keys, {})],
+        on,
+        requires="status",
+    )
 
 
 # --- the sweep's share: date-driven statuses, set-based ---------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from agencies.choices import Role
 from mou.choices import MOUStatus, TermScope
 from sartcm.models import OutboxMessage, WebhookDelivery, WebhookSubscription
-from sartcm.webhooks import deliver, enqueue, new_secret, sign, verify
+from sartcm.webhooks import deliver, new_secret, sign, verify
 from tests.factories import (
     AgencyFactory,
     AssignmentFactory,
@@ -65,46 +65,87 @@ def test_signature_verifies_and_rejects_tampering_and_replay() -> None:
     assert not verify(secret, b'{"a":1}', header, now=1_800_001_000)  # too old
 
 
-def test_only_agencies_with_standing_get_the_event(receiver) -> None:
-    # given a lead agency, a partner with an active status term and case-team assignment, and an outsider
-    case = CaseFactory()
-    partner, outsider = AgencyFactory(), AgencyFactory()
-    mou = MOUFactory(status=MOUStatus.ACTIVE, drafted_by=case.lead_agency)
-    TermFactory(
-        mou=mou,
-        provider=case.lead_agency,
-        recipient=partner,
-        record_type="status",
-        fields=["status"],
-        scope=TermScope.ALL,
-    )
+def test_only_agencies_that_may_see_the_record_hear_it_with_their_fields(receiver) -> None:
+    """cases.webhooks.queue (the one way changes made one by one queue webhooks): the lead
+    agency hears with every field, a partner with a contacts term only with its fields; an
+    outsider, a partner whose term covers another record type, a deactivated agency and an
+    inactive subscription hear nothing."""
+    from cases import webhooks
     from cases.models import CaseGroupObjectPermission
     from cases.querysets import permission_id
 
-    CaseGroupObjectPermission.objects.create(
-        group=partner.group, permission_id=permission_id("view_status"), content_object=case
-    )
+    case = CaseFactory()
+    partner, other_type, outsider = AgencyFactory(), AgencyFactory(), AgencyFactory()
+    deactivated = AgencyFactory()
+    mou = MOUFactory(status=MOUStatus.ACTIVE, drafted_by=case.lead_agency)
+    for recipient, record_type in (
+        (partner, "contacts"),
+        (other_type, "status"),
+        (deactivated, "contacts"),
+    ):
+        TermFactory(
+            mou=mou,
+            provider=case.lead_agency,
+            recipient=recipient,
+            record_type=record_type,
+            fields=["contact_type"] if record_type == "contacts" else ["status"],
+            scope=TermScope.ALL,
+        )
+        CaseGroupObjectPermission.objects.create(
+            group=recipient.group,
+            permission_id=permission_id(f"view_{record_type}"),
+            content_object=case,
+        )
+    deactivated.active = False
+    deactivated.save()
     lead_sub = subscribe(case.lead_agency, receiver, ["contact.logged"])
     partner_sub = subscribe(partner, receiver, ["contact.logged"])
-    subscribe(outsider, receiver, ["contact.logged"])
+    for agency in (outsider, other_type, deactivated):
+        subscribe(agency, receiver, ["contact.logged"])
     subscribe(partner, receiver, ["alert.raised"])  # not this event
-    # when the event is published with a per-agency body
-    queued = enqueue("contact.logged", case, lambda sub: {"case": case.pk, "for": sub.agency_id})
-    # then exactly the lead and the partner subscriptions are queued
-    assert queued == 2
-    targets = sorted(
-        m.payload["subscription_id"] for m in OutboxMessage.objects.filter(kind="webhook")
+    WebhookSubscription.objects.create(  # switched off
+        agency=partner,
+        name="old",
+        url=receiver,
+        secret=new_secret(),
+        events=["contact.logged"],
+        active=False,
     )
-    assert targets == sorted([lead_sub.pk, partner_sub.pk])
+    notice = webhooks.Notice(
+        case.pk, {"contact": 7, "case": case.pk}, {"contact_type": "office", "notes": "n"}
+    )
+    assert webhooks.queue("contact.logged", "contacts", [notice]) == 2
+    bodies = {
+        m.payload["subscription_id"]: m.payload["body"]
+        for m in OutboxMessage.objects.filter(kind="webhook")
+    }
+    assert bodies == {
+        lead_sub.pk: {"contact": 7, "case": case.pk, "contact_type": "office", "notes": "n"},
+        partner_sub.pk: {"contact": 7, "case": case.pk, "contact_type": "office"},
+    }
+
+
+def alert_message(agency, url: str, body: dict) -> tuple[WebhookSubscription, OutboxMessage]:
+    """A subscription of `agency` to alert.raised and a message queued for it."""
+    sub = subscribe(agency, url, ["alert.raised"])
+    message = OutboxMessage.objects.create(
+        kind="webhook",
+        payload={"subscription_id": sub.pk, "event": "alert.raised", "body": body},
+    )
+    return sub, message
+
+
+def test_a_message_for_an_agency_deactivated_since_is_not_sent(receiver) -> None:
+    agency = AgencyFactory()
+    _, message = alert_message(agency, receiver, {"x": 1})
+    agency.active = False
+    agency.save()
+    deliver(message)
+    assert Receiver.received == [] and not WebhookDelivery.objects.exists()
 
 
 def test_delivery_is_signed_and_logged(receiver) -> None:
-    agency = AgencyFactory()
-    sub = subscribe(agency, receiver, ["alert.raised"])
-    message = OutboxMessage.objects.create(
-        kind="webhook",
-        payload={"subscription_id": sub.pk, "event": "alert.raised", "body": {"x": 1}},
-    )
+    sub, message = alert_message(AgencyFactory(), receiver, {"x": 1})
     deliver(message)
     headers, body = Receiver.received[0]
     assert verify(sub.secret, body, headers["x-sartcm-signature"])
@@ -114,10 +155,7 @@ def test_delivery_is_signed_and_logged(receiver) -> None:
 
 def test_failed_delivery_raises_for_retry_and_is_logged(receiver) -> None:
     Receiver.status = 503
-    sub = subscribe(AgencyFactory(), receiver, ["alert.raised"])
-    message = OutboxMessage.objects.create(
-        kind="webhook", payload={"subscription_id": sub.pk, "event": "alert.raised", "body": {}}
-    )
+    _, message = alert_message(AgencyFactory(), receiver, {})
     with pytest.raises(RuntimeError, match="503"):
         deliver(message)
     log = WebhookDelivery.objects.get()
