@@ -19,28 +19,17 @@ from cases.choices import RegistrationStatus
 from cases.models import RegistrationRecord
 from cases.services import registration as svc
 from mou.choices import TermScope
-from sartcm.models import AuditEvent, OutboxMessage, WebhookEvent, WebhookSubscription
-from sartcm.webhooks import new_secret
+from sartcm.models import AuditEvent, OutboxMessage, WebhookEvent
 from tests.factories import AgencyFactory, CaseFactory
 from tests.factories_registration import RegistrationFactory, registration_world, share
 from tests.factories_sync import key_client
+from tests.factories_webhooks import forget_queued, subscribe
 
 pytestmark = pytest.mark.django_db
 
 ON = dt.date(2026, 3, 16)  # the world's registration is due on 20 March: inside the window
 EVENT = WebhookEvent.REGISTRATION_STATUS
 BULK = "/api/v1/bulk/registration-events/"
-
-
-def subscribe(agency, events=(EVENT,), active=True) -> WebhookSubscription:
-    return WebhookSubscription.objects.create(
-        agency=agency,
-        name=f"{agency.short_name} system",
-        url="https://agency.example.test/hook",
-        secret=new_secret(),
-        events=list(events),
-        active=active,
-    )
 
 
 @pytest.fixture
@@ -66,9 +55,9 @@ def w():
         w.unassigned,
         w.expired,
     ]
-    w.subscriptions = {subscribe(agency).pk: agency for agency in w.agencies}
-    subscribe(w.doc, events=[WebhookEvent.ALERT_RAISED])  # another event
-    subscribe(w.doc, active=False)  # switched off
+    w.subscriptions = {subscribe(agency, [EVENT]).pk: agency for agency in w.agencies}
+    subscribe(w.doc, [WebhookEvent.ALERT_RAISED])  # another event
+    subscribe(w.doc, [EVENT], active=False)  # switched off
     w.hearing = {w.doc.pk, w.sheriff.pk, w.partner_agency.pk}
     return w
 
@@ -103,10 +92,6 @@ def assert_heard_once(
             new,
         )
         assert dt.datetime.fromisoformat(body["changed_at"]) == record.updated_at
-
-
-def forget_queued() -> None:
-    OutboxMessage.objects.filter(kind="webhook").delete()
 
 
 def test_those_who_hear_are_exactly_those_who_may_see_the_status(w) -> None:
@@ -221,8 +206,8 @@ def test_a_rolled_back_sweep_queues_nothing(w) -> None:
 def test_the_sweep_queues_set_based(django_assert_max_num_queries) -> None:
     """The sweep's queries do not depend on how many registrations change (or are heard)."""
     agency = AgencyFactory()
-    subscribe(agency)
-    subscribe(agency)
+    subscribe(agency, [EVENT])
+    subscribe(agency, [EVENT])
 
     def due_registrations(n: int) -> None:
         for _ in range(n):

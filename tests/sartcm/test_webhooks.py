@@ -215,3 +215,37 @@ def test_the_outbox_delivers_a_queued_event_signed_and_retries_a_failure(receive
     message = OutboxMessage.objects.get(kind="webhook", status=OutboxStatus.FAILED)
     assert message.attempts == 1 and "503" in message.last_error
     assert [log.ok for log in WebhookDelivery.objects.order_by("attempted_at")] == [True, False]
+
+
+def test_the_outbox_delivers_a_logged_contact_signed_with_the_agencys_fields(receiver) -> None:
+    """End to end for contact.logged: queued with the contact, delivered by the outbox job,
+    signed; a partner's delivery carries only the contact fields its term shares."""
+    from cases.services.contacts import log_contact
+    from sartcm.outbox import deliver_pending
+    from tests.factories_contacts import build_world
+    from tests.factories_registration import share
+
+    world = build_world()
+    partner = AgencyFactory()
+    share(world.case, partner, "contacts", ["contact_type"])
+    lead_sub = subscribe(world.lead, receiver, ["contact.logged"])
+    partner_sub = subscribe(partner, receiver, ["contact.logged"])
+    contact = log_contact(
+        world.case, world.officer.staff, {"contact_type": "office", "notes": "Fine."}, world.officer
+    )
+    assert deliver_pending() == {"sent": 2, "failed": 0, "dead": 0}
+    received = {}
+    for headers, body in Receiver.received:
+        assert headers["x-sartcm-event"] == "contact.logged"
+        received[json.loads(body)["data"].get("notes")] = (headers, body)
+    lead_headers, lead_body = received["Fine."]
+    partner_headers, partner_body = received[None]
+    assert verify(lead_sub.secret, lead_body, lead_headers["x-sartcm-signature"])
+    assert verify(partner_sub.secret, partner_body, partner_headers["x-sartcm-signature"])
+    assert not verify(lead_sub.secret, partner_body, partner_headers["x-sartcm-signature"])
+    assert json.loads(partner_body)["data"] == {
+        "contact": contact.pk,
+        "case": world.case.pk,
+        "contact_type": "office",
+    }
+    assert WebhookDelivery.objects.filter(ok=True).count() == 2
