@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -68,9 +68,8 @@ class Notice:
 
 
 def _json_default(value: Any) -> Any:
-    # Full precision, times in UTC: as PostgreSQL writes them in the bodies built in SQL.
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).isoformat()
+        return webhooks.timestamp_json(value)  # as the bodies built in SQL write times
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)

@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -68,6 +69,17 @@ def validate_events(events: list[str]) -> None:
                 ]
             }
         )
+
+
+def timestamp_sql(expr: str) -> str:
+    """SQL text: timestamptz `expr` as bodies write times — ISO 8601 in UTC with microseconds
+    (as `timestamp_json` does in Python), so a time reads the same whichever path queued it."""
+    return f"""to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+
+
+def timestamp_json(value: datetime) -> str:
+    """An aware datetime as bodies write times (see `timestamp_sql`)."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def only_keys_sql(obj: str, keys: str) -> str:

@@ -44,10 +44,15 @@ def forget_queued() -> None:
 
 
 def as_json(value: Any) -> Any:
-    """`value` as a receiver reads it (dates and times in ISO 8601)."""
-    return json.loads(
-        json.dumps(value, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
-    )
+    """`value` as a receiver reads it (dates and times in ISO 8601, times in UTC with
+    microseconds)."""
+
+    def default(v: Any) -> str:
+        if isinstance(v, dt.datetime):
+            return v.astimezone(dt.UTC).isoformat(timespec="microseconds")
+        return v.isoformat() if isinstance(v, dt.date) else str(v)
+
+    return json.loads(json.dumps(value, default=default))
 
 
 def assert_heard_once(

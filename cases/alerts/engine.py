@@ -166,7 +166,8 @@ def alert_webhooks_sql(event: str, record_type: str, source: str) -> tuple[str, 
             'message', x.message,
             'facts', CASE WHEN x.case_id IS NULL THEN x.facts
                           ELSE {webhooks.only_keys_sql("x.facts", allowed)} END,
-            'raised_at', x.raised_at, 'resolved_at', x.resolved_at,
+            'raised_at', {webhooks.timestamp_sql("x.raised_at")},
+            'resolved_at', {webhooks.timestamp_sql("x.resolved_at")},
             'resolved_by', CASE WHEN x.status <> 'resolved' THEN NULL
                                 WHEN x.resolved_by_id IS NULL THEN 'sweep'
                                 ELSE 'person' END,

@@ -37,6 +37,7 @@ from sartcm import audit
 from sartcm.context import current
 from sartcm.models import AuditAction, WebhookEvent
 from sartcm.outbox import nudge_on_commit
+from sartcm.webhooks import timestamp_sql
 
 # The SORNA minimum (34 U.S.C. 20915, 20918), used only when no RegistrationSchedule row is in
 # force for a jurisdiction or by default, so that no registrant is ever left without a due
@@ -654,7 +655,9 @@ def _status_webhooks_sql(changed: str) -> tuple[str, dict[str, Any]]:
     agency that may see the registration's status on %(on)s: the lead agency, or a partner with
     the view grant and an in-force registration term listing `status` (an agency that may see
     the registration but not its status learns nothing, not even that it changed)."""
-    pairs = ", ".join(f"'{key}', c.{column}" for key, column in STATUS_BODY.items())
+    values = {key: f"c.{column}" for key, column in STATUS_BODY.items()}
+    values["changed_at"] = timestamp_sql(values["changed_at"])
+    pairs = ", ".join(f"'{key}', {value}" for key, value in values.items())
     return case_webhooks.case_queue_sql(
         WebhookEvent.REGISTRATION_STATUS,
         RecordType.REGISTRATION,
