@@ -218,6 +218,80 @@ def _case_content_type_id() -> int:
     return ContentType.objects.get_for_model(Case).pk
 
 
+# Term `t` of MOU `m` is in force on %(on)s (DataSharingTerm.objects.in_force, in SQL).
+IN_FORCE_SQL = """(t.superseded_at IS NULL
+          AND t.version = m.terms_version
+          AND m.status = 'active'
+          AND m.effective_date <= %(on)s
+          AND (m.expiration_date IS NULL OR m.expiration_date >= %(on)s))"""
+
+
+def _covers_sql(case: str) -> str:
+    """Term `t` covers case row `case`: scope all, or its recipient is on the case team."""
+    return f"""(t.scope = 'all' OR EXISTS (
+                SELECT 1 FROM {_tables()["assignment"]} ca
+                WHERE ca.case_id = {case}.id AND ca.agency_id = t.recipient_id
+                  AND ca.end_date IS NULL))"""
+
+
+def _partner_terms_sql(agency: str, case: str, join: str = "") -> str:
+    """FROM/WHERE of the in-force terms from the lead agency of case row `case` to agency row
+    `agency` for %(_sees_record_type)s that cover the case (aliases `t`, `m`; `join` adds
+    to the FROM)."""
+    t = _tables()
+    return f"""{t["term"]} t JOIN {t["mou"]} m ON m.id = t.mou_id {join}
+                     WHERE t.recipient_id = {agency}.id AND t.provider_id = {case}.lead_agency_id
+                       AND t.record_type = %(_sees_record_type)s
+                       AND {IN_FORCE_SQL}
+                       AND {_covers_sql(case)}"""
+
+
+def agency_sees_field_sql(
+    agency: str, case: str, record_type: str, field_name: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """SQL predicate: agency row `agency` may see `field_name` of `record_type` on case row
+    `case` on %(on)s — `agencies_with_standing(case, record_type)` and `agency_allowed_fields`
+    as one set-based test, for what is queued in SQL for many cases at once (webhooks).
+    Without `field_name`: the agency may see the record type on the case at all.
+
+    The lead agency sees every field; a partner needs the view grant on the case and an
+    in-force term from the lead agency for the record type that covers the case (and lists
+    the field). Returns (sql, params)."""
+    if field_name is not None and field_name not in SHAREABLE_FIELDS[record_type]:
+        raise ValueError(f"{field_name!r} is not a shareable field of {record_type!r}")
+    t = _tables()
+    lists_field = "AND %(_sees_field)s = ANY(t.fields)" if field_name is not None else ""
+    sql = f"""({agency}.id = {case}.lead_agency_id OR (
+        EXISTS (SELECT 1 FROM {t["grant"]} g
+                 WHERE g.content_object_id = {case}.id AND g.group_id = {agency}.group_id
+                   AND g.permission_id = (
+                       SELECT p.id FROM {t["perm"]} p
+                         JOIN django_content_type ct ON ct.id = p.content_type_id
+                        WHERE ct.app_label = 'cases' AND ct.model = 'case'
+                          AND p.codename = %(_sees_permission)s))
+        AND EXISTS (SELECT 1 FROM {_partner_terms_sql(agency, case)} {lists_field})))"""
+    params = {
+        "_sees_permission": f"view_{record_type}",  # looked up in SQL: no query, no cache
+        "_sees_record_type": record_type,
+        "_sees_field": field_name,
+    }
+    return sql, params
+
+
+def agency_fields_sql(agency: str, case: str, record_type: str) -> tuple[str, dict[str, Any]]:
+    """SQL text[]: the fields of `record_type` on case row `case` agency row `agency` may see
+    on %(on)s — `agency_allowed_fields` in SQL: every shareable field for the lead agency, for
+    a partner the shareable fields its in-force terms covering the case list. Use it next to
+    `agency_sees_field_sql` (same params). Returns (sql, params)."""
+    terms = _partner_terms_sql(agency, case, join="CROSS JOIN LATERAL unnest(t.fields) f")
+    sql = f"""(CASE WHEN {agency}.id = {case}.lead_agency_id THEN %(_fields_all)s::text[]
+        ELSE ARRAY(SELECT DISTINCT f FROM {terms} AND f = ANY(%(_fields_all)s::text[])) END)"""
+    return sql, {
+        "_sees_record_type": record_type,
+        "_fields_all": list(SHAREABLE_FIELDS[record_type]),
+    }
+
+
 def _desired_sql(case_ids: list[int] | None, agency_ids: list[int] | None) -> str:
     """The grants the in-force terms call for: (group_id, permission_id, case_id, term_id)."""
     scope = ""
@@ -233,17 +307,11 @@ def _desired_sql(case_ids: list[int] | None, agency_ids: list[int] | None) -> st
         JOIN {case} c ON c.lead_agency_id = t.provider_id
         CROSS JOIN LATERAL unnest(t.actions) AS a(action)
         JOIN {perm} p ON p.content_type_id = %(ct)s AND p.codename = a.action || '_' || t.record_type
-        WHERE t.superseded_at IS NULL
-          AND t.version = m.terms_version
-          AND m.status = 'active'
-          AND m.effective_date <= %(on)s
-          AND (m.expiration_date IS NULL OR m.expiration_date >= %(on)s)
-          AND (t.scope = 'all' OR EXISTS (
-                SELECT 1 FROM {assignment} ca
-                WHERE ca.case_id = c.id AND ca.agency_id = t.recipient_id AND ca.end_date IS NULL))
+        WHERE {in_force}
+          AND {covers}
           {scope}
         GROUP BY ag.group_id, p.id, c.id
-    """.format(scope=scope, **_tables())
+    """.format(scope=scope, in_force=IN_FORCE_SQL, covers=_covers_sql("c"), **_tables())
 
 
 def _existing_scope_sql(case_ids: list[int] | None, agency_ids: list[int] | None) -> str:

@@ -571,6 +571,10 @@ class RegistrationRecordAdmin(CaseRecordAdmin):
     list_select_related = ("case__offender", "registering_agency")
     date_hierarchy = "next_verification_due"
     autocomplete_fields = ("case", "registering_agency")
+    # As in the API: the status and the verification calendar follow from events, checks and
+    # registry officers' decisions through the registration service (audited, alerts brought up
+    # to date, the registration.status_changed webhook queued); the admin must not bypass it.
+    readonly_fields = ("status", "next_verification_due", "last_verified_on")
     inlines = (RegistrationEventInline, VerificationInline)
 
 

@@ -246,16 +246,39 @@ def _month_label(month: date) -> str:
     return month.strftime("%Y-%m")
 
 
-def _line_chart(
-    labels: list[str], series: dict[str, list[Any]], y_label: str, kind: str = "line"
+def _chart(
+    labels: list[str],
+    series: dict[str, list[Any]],
+    y_label: str,
+    kind: str = "line",
+    stacked: bool | None = None,
 ) -> dict[str, Any]:
+    """What static/js/reports.js draws: one dataset per series (bars stack unless told not)."""
     return {
         "type": kind,
         "labels": labels,
         "datasets": [{"label": name, "data": data} for name, data in series.items()],
         "yLabel": y_label,
-        "stacked": kind == "bar",
+        "stacked": kind == "bar" if stacked is None else stacked,
     }
+
+
+def _by_month_and_agency(
+    key: str, caption: str, month_label: str, columns: list[Column], rows: list[dict], **extra: Any
+) -> Table:
+    """A table whose rows are per month and agency (the two first columns), then `columns`."""
+    return Table(
+        key=key,
+        caption=caption,
+        columns=[Column("month", month_label), Column("agency", "Agency"), *columns],
+        rows=rows,
+        **extra,
+    )
+
+
+def _month_and_agency(month: date, agency_id: int, names: dict[int, str]) -> dict[str, str]:
+    """The first two cells of a per-month, per-agency row."""
+    return {"month": _month_label(month), "agency": names.get(agency_id, "")}
 
 
 # --- 1. contact-standard compliance ---------------------------------------------------------
@@ -286,8 +309,7 @@ def contact_compliance(filters: Filters) -> list[Table]:
     names = _agency_names({k[1] for k in counts})
     rows = [
         {
-            "month": _month_label(month),
-            "agency": names.get(agency_id, ""),
+            **_month_and_agency(month, agency_id, names),
             "requirement": ContactRequirement(requirement).label,
             "cases": total,
             "compliant": ok,
@@ -309,19 +331,18 @@ def contact_compliance(filters: Filters) -> list[Table]:
         if any(d is not None for d in data):
             series[requirement.label] = data
     return [
-        Table(
-            key="contact-compliance",
-            caption="Contact-standard compliance by agency, month and requirement",
-            columns=[
-                Column("month", "Month"),
-                Column("agency", "Agency"),
+        _by_month_and_agency(
+            "contact-compliance",
+            "Contact-standard compliance by agency, month and requirement",
+            "Month",
+            [
                 Column("requirement", "Requirement"),
                 Column("cases", "Supervised cases", numeric=True),
                 Column("compliant", "Compliant", numeric=True),
                 Column("share", "Compliant %", numeric=True),
             ],
-            rows=rows,
-            chart=_line_chart(labels, series, "% of supervised cases compliant"),
+            rows,
+            chart=_chart(labels, series, "% of supervised cases compliant"),
             note="Snapshot on each month's last day (today for the current month) of the cases "
             "under supervision now. Compliant includes first contacts not yet due.",
         )
@@ -397,8 +418,7 @@ def registration_compliance(filters: Filters) -> list[Table]:
         status_rows.append(row)
     monthly_rows = [
         {
-            "month": _month_label(month),
-            "agency": names.get(agency_id, ""),
+            **_month_and_agency(month, agency_id, names),
             **values,
             "failed_share": share(values["failed"], values["verifications"]),
         }
@@ -406,16 +426,12 @@ def registration_compliance(filters: Filters) -> list[Table]:
             monthly.items(), key=lambda kv: (kv[0][0], names.get(kv[0][1], ""))
         )
     ]
-    status_chart = {
-        "type": "bar",
-        "labels": [r["agency"] for r in status_rows],
-        "datasets": [
-            {"label": s.label, "data": [r[s.value] for r in status_rows]}
-            for s in REGISTRATION_STATUSES
-        ],
-        "yLabel": "registrations",
-        "stacked": True,
-    }
+    status_chart = _chart(
+        [r["agency"] for r in status_rows],
+        {s.label: [r[s.value] for r in status_rows] for s in REGISTRATION_STATUSES},
+        "registrations",
+        "bar",
+    )
     return [
         Table(
             key="registration-status",
@@ -429,18 +445,17 @@ def registration_compliance(filters: Filters) -> list[Table]:
             rows=status_rows,
             chart=status_chart,
         ),
-        Table(
-            key="registration-activity",
-            caption="Address verifications and late updates by agency and month",
-            columns=[
-                Column("month", "Month"),
-                Column("agency", "Agency"),
+        _by_month_and_agency(
+            "registration-activity",
+            "Address verifications and late updates by agency and month",
+            "Month",
+            [
                 Column("verifications", "Address verifications", numeric=True),
                 Column("failed", "Failed", numeric=True),
                 Column("failed_share", "Failed %", numeric=True),
                 Column("late_updates", "Updates reported late", numeric=True),
             ],
-            rows=monthly_rows,
+            monthly_rows,
         ),
     ]
 
@@ -487,8 +502,9 @@ def alerts_by_rule(filters: Filters) -> list[Table]:
 
     rows = [
         {
-            "month": _month_label(month.date() if isinstance(month, datetime) else month),
-            "agency": names.get(agency_id, ""),
+            **_month_and_agency(
+                month.date() if isinstance(month, datetime) else month, agency_id, names
+            ),
             "rule": label(rule),
             "raised": raised,
             "resolved": n_resolved,
@@ -499,32 +515,30 @@ def alerts_by_rule(filters: Filters) -> list[Table]:
             rows_raw, key=lambda r: (r[0], names.get(r[1], ""), r[2])
         )
     ]
-    chart = {
-        "type": "bar",
-        "labels": [label(rule) for rule, _, _ in by_rule],
-        "datasets": [
-            {
-                "label": "Median hours to resolve",
-                "data": [round(m, 1) if m is not None else None for _, _, m in by_rule],
-            }
-        ],
-        "yLabel": "hours",
-        "stacked": False,
-    }
+    chart = _chart(
+        [label(rule) for rule, _, _ in by_rule],
+        {
+            "Median hours to resolve": [
+                round(m, 1) if m is not None else None for _, _, m in by_rule
+            ]
+        },
+        "hours",
+        "bar",
+        stacked=False,
+    )
     return [
-        Table(
-            key="alerts",
-            caption="Alerts by agency, month and rule, with the median time to resolve",
-            columns=[
-                Column("month", "Month raised"),
-                Column("agency", "Agency"),
+        _by_month_and_agency(
+            "alerts",
+            "Alerts by agency, month and rule, with the median time to resolve",
+            "Month raised",
+            [
                 Column("rule", "Rule"),
                 Column("raised", "Raised", numeric=True),
                 Column("resolved", "Resolved", numeric=True),
                 Column("open", "Still open", numeric=True),
                 Column("median_hours", "Median hours to resolve", numeric=True),
             ],
-            rows=rows,
+            rows,
             chart=chart,
         )
     ]
@@ -566,8 +580,7 @@ def release_decisions(filters: Filters) -> list[Table]:
     names = _agency_names({r[1] for r in data})
     rows = [
         {
-            "month": _month_label(month),
-            "agency": names.get(agency_id, ""),
+            **_month_and_agency(month, agency_id, names),
             "plans": plans,
             "before": before,
             "late": decided - before,
@@ -586,25 +599,24 @@ def release_decisions(filters: Filters) -> list[Table]:
         )
         for m in filters.months
     }
-    chart = _line_chart(
+    chart = _chart(
         labels,
         {"Decided before the release date": [share(b, p) for p, b in per_month.values()]},
         "% of plans",
     )
     return [
-        Table(
-            key="release-decisions",
-            caption="Release plans decided before the release date, by agency and release month",
-            columns=[
-                Column("month", "Release month"),
-                Column("agency", "Agency"),
+        _by_month_and_agency(
+            "release-decisions",
+            "Release plans decided before the release date, by agency and release month",
+            "Release month",
+            [
                 Column("plans", "Plans", numeric=True),
                 Column("before", "Decided before release", numeric=True),
                 Column("late", "Decided on or after", numeric=True),
                 Column("undecided", "No decision", numeric=True),
                 Column("share", "Decided before %", numeric=True),
             ],
-            rows=rows,
+            rows,
             chart=chart,
         )
     ]
@@ -647,8 +659,7 @@ def caseload_by_level(filters: Filters) -> list[Table]:
     names = _agency_names({k[1] for k in counts})
     rows = [
         {
-            "month": _month_label(month),
-            "agency": names.get(agency_id, ""),
+            **_month_and_agency(month, agency_id, names),
             "level": LEVEL_LABELS.get(lvl, lvl),
             "cases": n,
         }
@@ -658,33 +669,25 @@ def caseload_by_level(filters: Filters) -> list[Table]:
     ]
     labels = [_month_label(m) for m in filters.months]
     levels = [lv for lv in LEVEL_LABELS if any(k[2] == lv for k in counts)]
-    chart = {
-        "type": "bar",
-        "labels": labels,
-        "datasets": [
-            {
-                "label": LEVEL_LABELS[lv],
-                "data": [
-                    sum(n for k, n in counts.items() if k[0] == m and k[2] == lv)
-                    for m in filters.months
-                ],
-            }
+    chart = _chart(
+        labels,
+        {
+            LEVEL_LABELS[lv]: [
+                sum(n for k, n in counts.items() if k[0] == m and k[2] == lv)
+                for m in filters.months
+            ]
             for lv in levels
-        ],
-        "yLabel": "cases under supervision",
-        "stacked": True,
-    }
+        },
+        "cases under supervision",
+        "bar",
+    )
     return [
-        Table(
-            key="caseload-level",
-            caption="Cases under supervision at month end by agency and risk level",
-            columns=[
-                Column("month", "Month"),
-                Column("agency", "Agency"),
-                Column("level", "Supervision level"),
-                Column("cases", "Cases", numeric=True),
-            ],
-            rows=rows,
+        _by_month_and_agency(
+            "caseload-level",
+            "Cases under supervision at month end by agency and risk level",
+            "Month",
+            [Column("level", "Supervision level"), Column("cases", "Cases", numeric=True)],
+            rows,
             chart=chart,
         )
     ]

@@ -9,7 +9,10 @@ class SartcmConfig(AppConfig):
 
     def ready(self) -> None:
         # Logon, failed logon and logoff are audited by sartcm.security (with axes).
-        from sartcm import tombstones
+        from sartcm import (
+            tombstones,
+            webhooks,  # noqa: F401 - registers the outbox handler that delivers webhooks
+        )
         from sartcm.api import schema  # noqa: F401 - registers OpenAPI extensions
 
         tombstones.connect()

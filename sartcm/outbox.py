@@ -6,8 +6,11 @@ hook nudges through Celery when the broker is up). Delivery claims rows with
 SELECT ... FOR UPDATE SKIP LOCKED, so several workers never send the same message; a failure
 is retried with exponential backoff and the row is marked dead after MAX_ATTEMPTS.
 
-Handlers are registered per kind (`@handler("email")`); a handler raises to ask for a retry.
-The built-in kind "email" sends {to, subject, body} through Django's mail.
+Handlers are registered per kind (`@handler("email")`); a handler raises to ask for a retry
+(`DeliveryFailed` to keep what it wrote about the failed attempt).
+A handler that needs the message itself (its id, when it was queued) registers with
+`@message_handler(kind)`. The built-in kind "email" sends {to, subject, body} through Django's
+mail; "webhook" is delivered by `sartcm.webhooks.deliver`.
 """
 
 from __future__ import annotations
@@ -33,13 +36,30 @@ MAX_BACKOFF = timedelta(hours=6)
 DELIVERY_TASK = "cases.tasks.deliver_outbox"
 
 Handler = Callable[[dict[str, Any]], None]
-_HANDLERS: dict[str, Handler] = {}
+MessageHandler = Callable[[OutboxMessage], None]
+_HANDLERS: dict[str, MessageHandler] = {}
+
+
+class DeliveryFailed(RuntimeError):
+    """Raised by a handler when the delivery failed (the receiver refused or was unreachable)
+    but what the handler wrote about the attempt (a delivery log row) must be kept; any other
+    exception rolls the handler's writes back. Either way the message is retried."""
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that delivers messages of `kind`."""
+    """Register the function that delivers the payloads of messages of `kind`."""
 
     def register(fn: Handler) -> Handler:
+        _HANDLERS[kind] = lambda message: fn(message.payload)
+        return fn
+
+    return register
+
+
+def message_handler(kind: str) -> Callable[[MessageHandler], MessageHandler]:
+    """Register the function that delivers messages of `kind`, given the whole message."""
+
+    def register(fn: MessageHandler) -> MessageHandler:
         _HANDLERS[kind] = fn
         return fn
 
@@ -136,8 +156,14 @@ def _deliver_one(message: OutboxMessage, now: Any, stats: dict[str, int]) -> Non
     try:
         if fn is None:
             raise LookupError(f"no outbox handler for kind {message.kind!r}")
+        failed: DeliveryFailed | None = None
         with transaction.atomic():  # a handler's database error must not poison the batch
-            fn(message.payload)
+            try:
+                fn(message)
+            except DeliveryFailed as exc:
+                failed = exc  # the handler's writes (its delivery log) are kept
+        if failed is not None:
+            raise failed
     except Exception as exc:  # noqa: BLE001 - any failure is retried, then given up
         message.attempts += 1
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]

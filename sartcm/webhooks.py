@@ -2,8 +2,14 @@
 
 Signature header: `X-SARTCM-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`
 with the subscription's secret (receivers reject old timestamps to stop replays).
-Bodies carry only fields the receiving agency may see: the publisher passes a body per
-subscription built with that agency's field allow-list.
+Bodies carry only fields the receiving agency may see. There is one way to queue: `queue_sql`,
+an INSERT ... SELECT into the outbox whose recipients (active subscriptions of active agencies
+to the event) pass the agency's visibility as a SQL predicate, and whose body is a SQL
+expression limited to the agency's fields (`only_keys_sql`). It runs in the transaction of the
+change — as a data-modifying CTE of the statement that makes a set-based change (the alert
+sweep), or through `cases.webhooks.queue` for changes made one by one (one statement per change
+or per batch, never per recipient). Messages of kind "webhook" are delivered by `deliver` (an
+outbox handler), retried with backoff by the outbox.
 """
 
 from __future__ import annotations
@@ -16,13 +22,15 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
+from django.db import connection, transaction
 
+from agencies.models import Agency
 from sartcm.models import OutboxMessage, WebhookDelivery, WebhookEvent, WebhookSubscription
+from sartcm.outbox import DeliveryFailed, message_handler, nudge_on_commit
 
 TIMEOUT_SECONDS = 10
 
@@ -63,40 +71,72 @@ def validate_events(events: list[str]) -> None:
         )
 
 
-def enqueue(
-    event: str, case: Any, body_for: Callable[[WebhookSubscription], dict[str, Any] | None]
-) -> int:
-    """Queue `event` for every active subscription whose agency has standing on `case`.
+def timestamp_sql(expr: str) -> str:
+    """SQL text: timestamptz `expr` as bodies write times — ISO 8601 in UTC with microseconds
+    (as `timestamp_json` does in Python), so a time reads the same whichever path queued it."""
+    return f"""to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
 
-    `body_for(subscription)` returns the (already field-limited) body for that agency, or None to
-    skip it. Must run inside the transaction of the change; returns the number queued.
+
+def timestamp_json(value: datetime) -> str:
+    """An aware datetime as bodies write times (see `timestamp_sql`)."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def only_keys_sql(obj: str, keys: str) -> str:
+    """SQL jsonb: the jsonb object `obj` with only the keys in the text[] `keys` ({} if none)."""
+    return f"""(SELECT COALESCE(jsonb_object_agg(e.key, e.value), '{{}}'::jsonb)
+                  FROM jsonb_each({obj}) e WHERE e.key = ANY({keys}))"""
+
+
+def queue_sql(event: str, source: str, body: str, visible: str) -> str:
+    """INSERT ... SELECT queuing one "webhook" outbox message per row of `source` and active
+    subscription to `event` of an active agency that passes `visible`.
+
+    `source`: a FROM item (rows of the change, e.g. a CTE with its joins); `body`: a jsonb
+    expression over it (the body the agency receives); `visible`: a predicate over `source` and
+    `ag`, the subscribing agency (`s` is the subscription). Ends in RETURNING id, so it can be a
+    data-modifying CTE of the statement that makes the change (same transaction, no query per
+    row). The caller nudges delivery on commit (`sartcm.outbox.nudge_on_commit`).
     """
-    from cases.access import agencies_with_standing
+    if event not in WebhookEvent.values:  # inlined as a literal: only our own event names
+        raise ValueError(f"unknown webhook event {event!r}")
+    return f"""
+        INSERT INTO {OutboxMessage._meta.db_table}
+            (id, created_at, kind, payload, status, attempts, next_attempt_at, sent_at,
+             last_error)
+        SELECT gen_random_uuid(), now(), 'webhook',
+               jsonb_build_object('subscription_id', s.id, 'event', '{event}'::text,
+                                  'body', {body}),
+               'pending', 0, now(), NULL, ''
+          FROM {source}
+          JOIN {WebhookSubscription._meta.db_table} s
+            ON s.active AND s.events @> jsonb_build_array('{event}'::text)
+          JOIN {Agency._meta.db_table} ag ON ag.id = s.agency_id AND ag.active
+         WHERE {visible}
+        RETURNING id
+    """
 
-    agencies = agencies_with_standing(case)
-    queued = 0
-    for subscription in WebhookSubscription.objects.filter(
-        active=True, agency_id__in=agencies, events__contains=[event]
-    ):
-        body = body_for(subscription)
-        if body is None:
-            continue
-        OutboxMessage.objects.create(
-            kind="webhook",
-            payload={"subscription_id": subscription.pk, "event": event, "body": body},
-            next_attempt_at=timezone.now(),
-        )
-        queued += 1
+
+def execute(queue: str, params: dict[str, Any]) -> int:
+    """Run a `queue_sql` statement on its own, in the caller's transaction; delivery is nudged
+    on commit. Returns the number of messages queued."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH queued AS ({queue}) SELECT count(*) FROM queued", params)
+        queued = cursor.fetchone()[0]
+    if queued:
+        nudge_on_commit()
     return queued
 
 
+@message_handler("webhook")
 def deliver(message: OutboxMessage, opener: Callable[..., Any] = urllib.request.urlopen) -> None:
-    """Deliver one webhook message; raises on failure so the outbox retries with backoff."""
+    """Deliver one webhook message and log the attempt; raises DeliveryFailed on failure, so
+    the outbox keeps the log row and retries with backoff."""
     subscription = WebhookSubscription.objects.filter(
-        pk=message.payload["subscription_id"], active=True
+        pk=message.payload["subscription_id"], active=True, agency__active=True
     ).first()
     if subscription is None:
-        return  # unsubscribed since: nothing to send
+        return  # unsubscribed or the agency deactivated since: nothing to send
     body = json.dumps(
         {
             "id": str(message.id),
@@ -140,4 +180,4 @@ def deliver(message: OutboxMessage, opener: Callable[..., Any] = urllib.request.
             duration_ms=int((time.monotonic() - started) * 1000),
         )
     if not ok:
-        raise RuntimeError(error or f"HTTP {status_code}")
+        raise DeliveryFailed(error or f"HTTP {status_code}")  # the log row above is kept

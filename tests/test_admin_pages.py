@@ -371,3 +371,37 @@ def test_case_choices_are_limited_to_cases_the_user_may_add_to(client: Client) -
     assert response.status_code == 200  # the form again, with an error on `case`
     assert "case" in response.context_data["adminform"].form.errors
     assert SupervisionContact.objects.count() == before
+
+
+def test_registration_status_and_calendar_are_read_only_in_the_admin(client: Client) -> None:
+    """As in the API: the admin shows a registration's status and verification dates but
+    cannot change them (only the registration service does: audited, alerts, webhooks)."""
+    from cases.models import RegistrationRecord
+    from tests.factories_registration import RegistrationFactory
+
+    record = RegistrationFactory(next_verification_due=dt.date(2026, 3, 20))
+    root = get_user_model().objects.create_superuser("ops", "ops@prairie.example", "x" * 20)
+    otp_login(client, root)
+    url = admin_url(RegistrationRecord, "change", record.pk)
+    response = client.get(url)
+    assert response.status_code == 200
+    form = response.context_data["adminform"].form
+    calendar = {"status", "next_verification_due", "last_verified_on"}
+    assert not calendar & set(form.fields)
+    assert "Next verification due" in response.content.decode()  # shown, read-only
+    # when the change form is posted with new values for them
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data["transient"] = "on" if record.transient else ""
+    for inline in response.context_data["inline_admin_formsets"]:
+        formset = inline.formset
+        data[f"{formset.prefix}-TOTAL_FORMS"] = formset.initial_form_count()
+        data[f"{formset.prefix}-INITIAL_FORMS"] = formset.initial_form_count()
+        assert formset.initial_form_count() == 0
+    data.update(status="absconded", next_verification_due="2030-01-01", jurisdiction="Elsewhere")
+    response = client.post(url, data)
+    # then the other fields are saved, and the status and calendar are not
+    assert response.status_code == 302, getattr(response, "context_data", {}).get("errors")
+    record.refresh_from_db()
+    assert record.jurisdiction == "Elsewhere"
+    assert (record.status, record.next_verification_due) == ("compliant", dt.date(2026, 3, 20))
+    assert not OutboxMessage.objects.filter(kind="webhook").exists()

@@ -8,7 +8,9 @@ For each rule, in ONE transaction and ONE statement (data-modifying CTEs):
   `holds` predicate, if any, no longer true);
 - refresh routing and text of alerts that stay open (a new officer takes over the alert);
 - queue an immediate email (outbox, same transaction) for new critical alerts: one per
-  recipient per run, however many alerts it lists.
+  recipient per run, however many alerts it lists;
+- queue the `alert.raised` and `alert.resolved` webhooks of the alerts raised and resolved
+  (outbox, same statement; `alert_webhooks_sql`).
 
 A PostgreSQL advisory lock per rule (`pg_try_advisory_xact_lock`) keeps two concurrent sweeps
 from working the same rule: the second one reports it as busy. Because each rule commits on
@@ -27,7 +29,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.alerts.rules import RULES, RULES_BY_CODE, Rule, RuleContext, SweepSettings
+from sartcm import webhooks
 from sartcm.context import job_context
+from sartcm.models import WebhookEvent
 from sartcm.outbox import nudge_on_commit
 
 logger = logging.getLogger(__name__)
@@ -91,7 +95,7 @@ inserted AS (
               AND m.due_date = d.due_date AND m.status = 'resolved'
               AND m.resolved_by_id IS NOT NULL)
     ON CONFLICT (rule, subject_key, due_date) WHERE NOT (status = 'resolved') DO NOTHING
-    RETURNING id, assignee_id, severity
+    RETURNING {alert_columns}
 ),
 resolved AS (
     UPDATE cases_alert a
@@ -101,7 +105,7 @@ resolved AS (
            SELECT 1 FROM desired d
             WHERE d.subject_key = a.subject_key AND d.due_date = a.due_date)
        {holds}{scope}
-    RETURNING a.id
+    RETURNING {alert_columns}
 ),
 refreshed AS (
     UPDATE cases_alert a
@@ -126,11 +130,57 @@ notified AS (
      WHERE i.severity = 'critical' AND i.assignee_id IS NOT NULL
      GROUP BY i.assignee_id
     RETURNING id
-)
+),
+raised_hooks AS ({raised_hooks}),
+resolved_hooks AS ({resolved_hooks})
 SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM existing),
        (SELECT count(*) FROM resolved), (SELECT count(*) FROM refreshed),
-       (SELECT count(*) FROM notified)
+       (SELECT count(*) FROM notified),
+       (SELECT count(*) FROM raised_hooks) + (SELECT count(*) FROM resolved_hooks)
 """
+
+# What an alert's webhooks need of the alert (RETURNING of the statements that raise or
+# resolve it, or the row itself).
+ALERT_COLUMNS = (
+    "id, rule, record_type, case_id, agency_id, due_date, severity, status, message, facts,"
+    " assignee_id, raised_at, resolved_at, resolved_by_id, resolution_note"
+)
+
+
+def alert_webhooks_sql(event: str, record_type: str, source: str) -> tuple[str, dict[str, Any]]:
+    """INSERT ... SELECT ... RETURNING id queuing `event` (alert.raised / alert.resolved) for
+    each alert row of `source` (alias `x`, ALERT_COLUMNS, all of `record_type`) on %(on)s.
+
+    Heard by the agency the alert is routed to (`agency_id`), if subscribed — for an alert on a
+    case only while that agency may see the alert's record type on the case (lead agency, or
+    view grant and an in-force term covering the case); an agency-level alert (MOU, training)
+    always. The body carries the alert's neutral message and its facts limited to the fields
+    of the record type the agency may see (all of them for an agency-level alert)."""
+    from cases.models import Case
+    from cases.webhooks import case_queue_sql
+
+    def body(allowed: str) -> str:
+        return f"""jsonb_build_object(
+            'alert', x.id, 'rule', x.rule, 'case', x.case_id, 'agency', x.agency_id,
+            'severity', x.severity, 'status', x.status, 'due_date', x.due_date,
+            'message', x.message,
+            'facts', CASE WHEN x.case_id IS NULL THEN x.facts
+                          ELSE {webhooks.only_keys_sql("x.facts", allowed)} END,
+            'raised_at', {webhooks.timestamp_sql("x.raised_at")},
+            'resolved_at', {webhooks.timestamp_sql("x.resolved_at")},
+            'resolved_by', CASE WHEN x.status <> 'resolved' THEN NULL
+                                WHEN x.resolved_by_id IS NULL THEN 'sweep'
+                                ELSE 'person' END,
+            'resolution_note', x.resolution_note)"""
+
+    return case_queue_sql(
+        event,
+        record_type,
+        source=f"{source} x LEFT JOIN {Case._meta.db_table} cs ON cs.id = x.case_id",
+        case="cs",
+        body=body,
+        routed_to="x.agency_id",
+    )
 
 
 def apply_rule(rule: Rule, ctx: RuleContext, *, blocking: bool = False) -> RuleCounts | None:
@@ -147,9 +197,24 @@ def apply_rule(rule: Rule, ctx: RuleContext, *, blocking: bool = False) -> RuleC
             holds_sql = f" AND NOT ({holds[0]})"
             params = {**params, **holds[1]}
         scope = "" if ctx.case_ids is None else " AND a.case_id = ANY(%(_case_ids)s)"
-        sql = APPLY_SQL.format(desired=desired_sql, holds=holds_sql, scope=scope)
+        raised_hooks, hook_params = alert_webhooks_sql(
+            WebhookEvent.ALERT_RAISED, rule.record_type, "inserted"
+        )
+        resolved_hooks, _ = alert_webhooks_sql(
+            WebhookEvent.ALERT_RESOLVED, rule.record_type, "resolved"
+        )
+        sql = APPLY_SQL.format(
+            desired=desired_sql,
+            holds=holds_sql,
+            scope=scope,
+            alert_columns=ALERT_COLUMNS,
+            raised_hooks=raised_hooks,
+            resolved_hooks=resolved_hooks,
+        )
         params = {
+            "on": ctx.on,
             **params,
+            **hook_params,
             "_rule": rule.code,
             "_record_type": rule.record_type,
             "_note": AUTO_RESOLUTION_NOTE,
@@ -158,10 +223,22 @@ def apply_rule(rule: Rule, ctx: RuleContext, *, blocking: bool = False) -> RuleC
             params["_case_ids"] = list(ctx.case_ids)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            raised, still_open, resolved, _refreshed, notified = cursor.fetchone()
-        if notified:
+            raised, still_open, resolved, _refreshed, notified, hooks = cursor.fetchone()
+        if notified or hooks:
             nudge_on_commit()
         return RuleCounts(raised, still_open, resolved)
+
+
+def queue_alert_webhooks(event: str, alert: Any) -> int:
+    """Queue `event` for one alert as it now is (a person resolved it), in the caller's
+    transaction, in one statement. Returns the number queued."""
+    hooks, params = alert_webhooks_sql(
+        event,
+        alert.record_type,
+        f"(SELECT {ALERT_COLUMNS} FROM cases_alert WHERE id = %(_alert_id)s)",
+    )
+    params.update(on=timezone.localdate(), _alert_id=alert.pk)
+    return webhooks.execute(hooks, params)
 
 
 def _refresh_statuses(on: date, settings: SweepSettings) -> int | None:

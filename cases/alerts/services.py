@@ -1,7 +1,8 @@
 """What people do with an alert: acknowledge it, resolve it with a note.
 
 Both are compare-and-swap updates (the expected status is in the WHERE), audited in the same
-transaction. Who may act: the assignee, the person it was escalated to, or a supervisor of the
+transaction (resolving queues the `alert.resolved` webhook in it, as the sweep does when a
+condition clears; acknowledging is no event). Who may act: the assignee, the person it was escalated to, or a supervisor of the
 alert's agency (superusers too, audited like everyone).
 """
 
@@ -15,10 +16,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from agencies.querysets import staff_of
+from cases.alerts.engine import queue_alert_webhooks
 from cases.choices import AlertStatus
 from cases.models import Alert
 from sartcm import audit
-from sartcm.models import AuditAction
+from sartcm.models import AuditAction, WebhookEvent
 
 
 def access_alert(user: Any, pk: Any) -> Alert:
@@ -102,4 +104,5 @@ def resolve(user: Any, alert: Alert, note: str) -> Alert:
             changes={"status": [previous, AlertStatus.RESOLVED]},
             detail=note.strip(),
         )
+        queue_alert_webhooks(WebhookEvent.ALERT_RESOLVED, alert)
     return alert

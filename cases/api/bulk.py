@@ -5,7 +5,8 @@ restrict(user, 'add') for contacts (any other id — missing or invisible — is
 found."), the fields must be shared with the caller's agency (the contact serializer's
 check_writable, audited), the values pass `clean_contact`, and the row is saved by
 `log_contact` (which re-validates, refuses closed cases, re-checks scope, bumps the case version
-and audits). All rows are saved in one transaction, or none (sartcm.api.bulk).
+and audits). All rows are saved in one transaction, or none (sartcm.api.bulk); the `contact.logged`
+webhooks of all rows are queued in one statement at the end (`cases.webhooks.batch`).
 """
 
 from __future__ import annotations
@@ -18,60 +19,17 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from agencies.choices import RecordType
 from agencies.querysets import staff_of
+from cases import webhooks
 from cases.api.contacts import SupervisionContactSerializer
 from cases.choices import ContactOutcome, ContactType
 from cases.models import Case
 from cases.services.contacts import clean_contact, log_contact
-from sartcm.api.bulk import BulkImporter, BulkImportViewSet, bulk_schema
-
-
-def parse_id(value: Any) -> int | None:
-    """A positive integer id from JSON or a CSV cell, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value > 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip()) or None
-    return None
-
-
-class CaseRowResolver:
-    """Finds each row's case among those the caller may add `record_type` to, preloaded in one
-    query; a missing and an invisible id read the same ("Not found.")."""
-
-    def __init__(self, user: Any, record_type: str, field: str = "case") -> None:
-        self.user = user
-        self.record_type = record_type
-        self.field = field
-        self.cases: dict[int, Case] = {}
-
-    def prepare(self, rows: list[dict[str, Any]]) -> None:
-        ids = {pk for row in rows if (pk := parse_id(row.get(self.field))) is not None}
-        self.cases = Case.objects.restrict_record(self.user, "add", self.record_type).in_bulk(ids)
-
-    def resolve(self, row: dict[str, Any], errors: dict[str, list[str]]) -> Case | None:
-        raw = row.get(self.field)
-        if raw in (None, ""):
-            errors[self.field] = ["Required: the id of the case."]
-            return None
-        pk = parse_id(raw)
-        if pk is None:
-            errors[self.field] = ["Enter the case id (a whole number)."]
-            return None
-        case = self.cases.get(pk)
-        if case is None:
-            errors[self.field] = ["Not found."]
-        return case
-
-
-def field_errors(exc: ValidationError | DRFValidationError) -> dict[str, list[str]]:
-    if isinstance(exc, DRFValidationError):
-        detail = exc.detail if isinstance(exc.detail, dict) else {"row": exc.detail}
-        return {name: [str(m) for m in messages] for name, messages in detail.items()}
-    if hasattr(exc, "error_dict"):
-        return {name: list(messages) for name, messages in exc.message_dict.items()}
-    return {"row": list(exc.messages)}
+from sartcm.api.bulk import (
+    BulkImporter,
+    BulkImportViewSet,
+    PreloadedRows,
+    merge_errors,
+)
 
 
 class ContactRowSerializer(serializers.Serializer):
@@ -91,7 +49,7 @@ class ContactRowSerializer(serializers.Serializer):
 def contact_importer(request: Any) -> BulkImporter:
     user = request.user
     staff = staff_of(user)
-    cases = CaseRowResolver(user, RecordType.CONTACTS)
+    cases = PreloadedRows(Case.objects.restrict_record(user, "add", RecordType.CONTACTS), "case")
 
     def validate(row: dict[str, Any]) -> tuple[Case, dict[str, Any]]:
         errors: dict[str, list[str]] = {}
@@ -103,12 +61,11 @@ def contact_importer(request: Any) -> BulkImporter:
                     case, {}
                 )
             except DRFValidationError as exc:
-                errors.update(field_errors(exc))
+                merge_errors(errors, exc)
         try:
             clean_contact(data)
         except ValidationError as exc:
-            for name, messages in field_errors(exc).items():
-                errors.setdefault(name, []).extend(messages)
+            merge_errors(errors, exc)
         if errors:
             raise ValidationError(errors)
         assert case is not None
@@ -118,7 +75,7 @@ def contact_importer(request: Any) -> BulkImporter:
         case, data = cleaned
         return log_contact(case, staff, data, user)
 
-    return BulkImporter(validate, save, prepare=cases.prepare)
+    return BulkImporter(validate, save, prepare=cases.prepare, saving=webhooks.batch)
 
 
 CONTACT_ROWS = [
@@ -145,18 +102,12 @@ class BulkContactViewSet(BulkImportViewSet):
     all saved in one transaction, or none and every failing row reported."""
 
     serializer_class = ContactRowSerializer  # the row shape (OPTIONS, docs)
-
-    def get_importer(self) -> BulkImporter:
-        return contact_importer(self.request)
-
-    @bulk_schema(
-        ContactRowSerializer,
-        CONTACT_ROWS,
-        CONTACT_CSV,
+    importer = contact_importer
+    example_rows = CONTACT_ROWS
+    example_csv = CONTACT_CSV
+    bulk_description = (
         "Log many supervision contacts at once. Send a JSON array of rows, or text/csv with a "
         "header line naming the columns (empty cells take the defaults). Every row is checked "
         "as a single contact would be; if any row fails, nothing is saved and the 422 lists "
-        "every failure as {row, field, message} (row 1 = first data row).",
+        "every failure as {row, field, message} (row 1 = first data row)."
     )
-    def create(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        return super().create(request, *args, **kwargs)

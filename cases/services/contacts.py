@@ -2,7 +2,9 @@
 
 Every function validates (ValidationError naming the field and what is valid), writes in one
 transaction, re-checks that the result is inside the caller's scope, bumps the case's version
-(optimistic concurrency) and writes the audit record in the same transaction.
+(optimistic concurrency) and writes the audit record in the same transaction. Logging a contact
+queues the `contact.logged` webhook in that transaction (`cases.webhooks`; in a bulk import, once
+for the whole batch).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from agencies.choices import RecordType
+from cases import webhooks
 from cases.choices import CaseStatus, ContactOutcome, ContactType
 from cases.models import Case, SupervisionContact
 from sartcm import audit
-from sartcm.models import AuditAction
+from sartcm.models import AuditAction, WebhookEvent
 
 # Phones and servers disagree by a little: a contact up to this far "in the future" is accepted.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -164,7 +168,18 @@ def log_contact(case: Case, officer: Any, data: Mapping[str, Any], user: Any) ->
             contact,
             changes={"after": snapshot(contact, (*CONTACT_FIELDS, "officer"))},
         )
+        webhooks.queue(WebhookEvent.CONTACT_LOGGED, RecordType.CONTACTS, [contact_notice(contact)])
     return contact
+
+
+def contact_notice(contact: SupervisionContact) -> webhooks.Notice:
+    """The `contact.logged` webhook of a contact: its id and case for every agency that may see
+    contacts on the case; its fields as far as the agency's allow-list goes."""
+    fields = {name: getattr(contact, name) for name in CONTACT_FIELDS}
+    fields["officer_name"] = contact.officer.full_name if contact.officer else ""
+    return webhooks.Notice(
+        contact.case_id, {"contact": contact.pk, "case": contact.case_id}, fields
+    )
 
 
 def update_contact(

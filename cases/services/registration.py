@@ -2,13 +2,18 @@
 
 Every state change here validates, writes in one transaction, audits, and brings the
 registration alerts of the case up to date in the same transaction (so a logged verification
-clears its alert at once, not at the next sweep). The verification schedule and the window for
+clears its alert at once, not at the next sweep). A change of status — by a person, by a
+reported event or address check, or by the calendar in the sweep — queues the
+`registration.status_changed` webhook in the same transaction, once per change. The verification schedule and the window for
 reporting changes come from `protocols.RegistrationSchedule` in force for the jurisdiction.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -22,6 +27,7 @@ from django.utils import timezone
 from agencies.choices import RecordType
 from agencies.models import Agency
 from agencies.querysets import staff_of
+from cases import webhooks as case_webhooks
 from cases.choices import RegistrationEventKind, RegistrationStatus, VerificationResult
 from cases.models import AddressVerification, Case, RegistrationEvent, RegistrationRecord
 from protocols.calendar import add_business_days
@@ -29,7 +35,9 @@ from protocols.choices import RegistrationRule, Tier
 from protocols.models import RegistrationSchedule
 from sartcm import audit
 from sartcm.context import current
-from sartcm.models import AuditAction
+from sartcm.models import AuditAction, WebhookEvent
+from sartcm.outbox import nudge_on_commit
+from sartcm.webhooks import timestamp_sql
 
 # The SORNA minimum (34 U.S.C. 20915, 20918), used only when no RegistrationSchedule row is in
 # force for a jurisdiction or by default, so that no registrant is ever left without a due
@@ -212,36 +220,38 @@ def _recompute(record: RegistrationRecord, on: date) -> Schedule:
 # --- access ----------------------------------------------------------------------------------
 
 
+def _one_or_404(queryset: QuerySet, pk: Any, message: str) -> Any:
+    """The row `pk` of an already restricted queryset, else 404 — missing, forbidden and
+    malformed ids ("null,null") alike."""
+    try:
+        found = queryset.filter(pk=pk).first()
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
+        raise Http404(message)
+    return found
+
+
 def access_registration(user: Any, pk: Any, action: str = "view") -> RegistrationRecord:
     """The registration if the user may do `action` on it; 404 whether missing or forbidden."""
-    try:
-        record = (
-            RegistrationRecord.objects.restrict(user, action)
-            .select_related("case", "case__offender", "registering_agency")
-            .filter(pk=pk)
-            .first()
-        )
-    except (TypeError, ValueError):  # a malformed id ("null,null") is as unknown as a missing one
-        record = None
-    if record is None:
-        raise Http404("No such registration.")
-    return record
+    return _one_or_404(
+        RegistrationRecord.objects.restrict(user, action).select_related(
+            "case", "case__offender", "registering_agency"
+        ),
+        pk,
+        "No such registration.",
+    )
 
 
 def access_case_for_registration(user: Any, pk: Any, action: str = "view") -> Case:
     """The case if the user may do `action` on its registrations; 404 otherwise."""
-    try:
-        case = (
-            Case.objects.restrict_record(user, action, RecordType.REGISTRATION)
-            .select_related("offender")
-            .filter(pk=pk)
-            .first()
-        )
-    except (TypeError, ValueError):  # a malformed id is as unknown as a missing one
-        case = None
-    if case is None:
-        raise Http404("No such case.")
-    return case
+    return _one_or_404(
+        Case.objects.restrict_record(user, action, RecordType.REGISTRATION).select_related(
+            "offender"
+        ),
+        pk,
+        "No such case.",
+    )
 
 
 def _recheck(user: Any, record: RegistrationRecord, action: str) -> None:
@@ -250,10 +260,43 @@ def _recheck(user: Any, record: RegistrationRecord, action: str) -> None:
         raise Http404("No such registration.")
 
 
+# Case ids (by the date of the change) whose alerts wait for the end of a batch; None: no batch.
+_batched: ContextVar[dict[date, set[int]] | None] = ContextVar("registration_batch", default=None)
+
+
 def _refresh_alerts(case_id: int, on: date) -> None:
+    pending = _batched.get()
+    if pending is not None:
+        pending.setdefault(on, set()).add(case_id)
+        return
     from cases.alerts.engine import refresh_cases
 
     refresh_cases([case_id], rule_codes=REGISTRATION_RULES, on=on)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Many changes in one transaction (a bulk import): the registration alerts of their cases
+    are brought up to date once, for all of them, when the batch ends — before the transaction
+    commits — instead of after each change, and the status-change webhooks are queued in one
+    statement (`cases.webhooks.batch`). Each change is otherwise made exactly as alone. Nothing
+    is refreshed or queued when the batch fails or its transaction is marked for rollback."""
+    if _batched.get() is not None:  # already inside a batch: it refreshes at its end
+        yield
+        return
+    pending: dict[date, set[int]] = {}
+    token = _batched.set(pending)
+    try:
+        with case_webhooks.batch():
+            yield
+    finally:
+        _batched.reset(token)
+    if connection.in_atomic_block and transaction.get_rollback():
+        return
+    from cases.alerts.engine import refresh_cases
+
+    for on, case_ids in sorted(pending.items()):
+        refresh_cases(case_ids, rule_codes=REGISTRATION_RULES, on=on)
 
 
 def _snapshot(record: RegistrationRecord) -> dict[str, Any]:
@@ -269,6 +312,63 @@ def _snapshot(record: RegistrationRecord) -> dict[str, Any]:
         "next_verification_due": str(record.next_verification_due or ""),
         "end_date": str(record.end_date or ""),
     }
+
+
+@contextmanager
+def _changing(record: RegistrationRecord, on: date) -> Iterator[tuple[RegistrationRecord, dict]]:
+    """One change of a registration, in one transaction: the row re-read FOR UPDATE (two
+    officers' changes never interleave), refused once ended, its state before the change; when
+    the change is made, a status change queues its webhook and the case's registration alerts
+    are brought up to date."""
+    with transaction.atomic():
+        locked = _locked(record)
+        _refuse_if_ended(locked)
+        before = _snapshot(locked)
+        yield locked, before
+        if locked.status != before["status"]:
+            _status_changed(locked, before["status"], on)
+        _refresh_alerts(locked.case_id, on)
+
+
+def _save_changed(user: Any, record: RegistrationRecord, before: dict, detail: str = "") -> None:
+    """Save a changed registration, re-check it is still the user's to change, audit it."""
+    record.save()
+    _recheck(user, record, "change")
+    audit.record(
+        user,
+        AuditAction.CHANGE,
+        record,
+        changes={"before": before, "after": _snapshot(record)},
+        detail=detail,
+    )
+
+
+def _audit_added(
+    user: Any, obj: Any, after: dict, record: RegistrationRecord, before: dict
+) -> None:
+    """A report or check just added to `record`: within the user's scope for adding (else 404,
+    which rolls the change back), and audited with the registration's state before and after."""
+    if not type(obj).objects.restrict(user, "add").filter(pk=obj.pk).exists():
+        raise Http404("No such registration.")
+    audit.record(
+        user,
+        AuditAction.CREATE,
+        obj,
+        changes={"after": after, "registration": {"before": before, "after": _snapshot(record)}},
+    )
+
+
+def _term_errors(terms: dict[str, Any]) -> dict[str, str]:
+    """What is wrong with the tier, custody days or period among `terms` (those given)."""
+    errors: dict[str, str] = {}
+    if "tier" in terms and terms["tier"] not in Tier.values:
+        errors["tier"] = f"Choose one of {', '.join(Tier.values)}."
+    if terms.get("custody_days_excluded", 0) < 0:
+        errors["custody_days_excluded"] = "Days in custody cannot be negative."
+    period = terms.get("period_years")
+    if period is not None and period is not UNSET and period < 1:
+        errors["period_years"] = "Give a period of at least 1 year, or leave it empty for life."
+    return errors
 
 
 # --- services --------------------------------------------------------------------------------
@@ -291,17 +391,13 @@ def register(
     """Open a registration: the period (15/25/life unless given) and the first due date come
     from the schedule in force; custody days are excluded from the period."""
     on = on or timezone.localdate()
-    errors: dict[str, str] = {}
-    if tier not in Tier.values:
-        errors["tier"] = f"Choose one of {', '.join(Tier.values)}."
+    errors = _term_errors(
+        {"tier": tier, "custody_days_excluded": custody_days_excluded, "period_years": period_years}
+    )
     if not jurisdiction.strip():
         errors["jurisdiction"] = "Name the registering jurisdiction (state or county)."
     if start_date > on:
         errors["start_date"] = "The registration start cannot be in the future."
-    if custody_days_excluded < 0:
-        errors["custody_days_excluded"] = "Days in custody cannot be negative."
-    if period_years is not UNSET and period_years is not None and period_years < 1:
-        errors["period_years"] = "Give a period of at least 1 year, or leave it empty for life."
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -353,29 +449,29 @@ def update_registration(
         "transient": transient,
     }
     changes = {k: v for k, v in changes.items() if v is not UNSET}
-    errors: dict[str, str] = {}
-    if "tier" in changes and changes["tier"] not in Tier.values:
-        errors["tier"] = f"Choose one of {', '.join(Tier.values)}."
-    if changes.get("custody_days_excluded", 0) < 0:
-        errors["custody_days_excluded"] = "Days in custody cannot be negative."
-    if changes.get("period_years") is not None and changes["period_years"] < 1:
-        errors["period_years"] = "Give a period of at least 1 year, or leave it empty for life."
+    errors = _term_errors(changes)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        record = _locked(record)
-        _refuse_if_ended(record)
-        before = _snapshot(record)
+    with _changing(record, on) as (record, before):
         for name, value in changes.items():
             setattr(record, name, value)
         _recompute(record, on)
-        record.save()
-        _recheck(user, record, "change")
-        audit.record(
-            user, AuditAction.CHANGE, record, changes={"before": before, "after": _snapshot(record)}
-        )
-        _refresh_alerts(record.case_id, on)
+        _save_changed(user, record, before)
     return record
+
+
+def clean_event(*, kind: str, changed_on: date, reported_on: date, on: date) -> None:
+    """The rules a reported event must meet before it is recorded (ValidationError naming the
+    field); `record_event` applies them, and a bulk import checks every row with them first."""
+    errors: dict[str, str] = {}
+    if kind not in RegistrationEventKind.values:
+        errors["kind"] = f"Choose one of {', '.join(RegistrationEventKind.values)}."
+    if reported_on > on:
+        errors["reported_on"] = "The report date cannot be in the future."
+    if changed_on > reported_on:
+        errors["changed_on"] = "The date of the change must be on or before the report date."
+    if errors:
+        raise ValidationError(errors)
 
 
 def record_event(
@@ -393,19 +489,8 @@ def record_event(
     verification is due by the scheduled date. An in-person appearance (initial or periodic)
     moves the next verification date."""
     on = on or timezone.localdate()
-    errors: dict[str, str] = {}
-    if kind not in RegistrationEventKind.values:
-        errors["kind"] = f"Choose one of {', '.join(RegistrationEventKind.values)}."
-    if reported_on > on:
-        errors["reported_on"] = "The report date cannot be in the future."
-    if changed_on > reported_on:
-        errors["changed_on"] = "The date of the change must be on or before the report date."
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        record = _locked(record)
-        _refuse_if_ended(record)
-        before = _snapshot(record)
+    clean_event(kind=kind, changed_on=changed_on, reported_on=reported_on, on=on)
+    with _changing(record, on) as (record, before):
         schedule = schedule_for(record.jurisdiction, record.tier, record.transient, on)
         if kind == RegistrationEventKind.PERIODIC:
             due_by = record.next_verification_due
@@ -430,24 +515,14 @@ def record_event(
             record.last_verified_on = reported_on
             _recompute(record, on)
             record.save()
-        if not RegistrationEvent.objects.restrict(user, "add").filter(pk=event.pk).exists():
-            raise Http404("No such registration.")
-        audit.record(
-            user,
-            AuditAction.CREATE,
-            event,
-            changes={
-                "after": {
-                    "kind": kind,
-                    "changed_on": str(changed_on),
-                    "reported_on": str(reported_on),
-                    "due_by": str(due_by or ""),
-                    "late": event.late,
-                },
-                "registration": {"before": before, "after": _snapshot(record)},
-            },
-        )
-        _refresh_alerts(record.case_id, on)
+        after = {
+            "kind": kind,
+            "changed_on": str(changed_on),
+            "reported_on": str(reported_on),
+            "due_by": str(due_by or ""),
+            "late": event.late,
+        }
+        _audit_added(user, event, after, record, before)
     return event
 
 
@@ -476,10 +551,7 @@ def record_verification(
         errors["notes"] = "Describe the outcome when the result is 'other'."
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        record = _locked(record)
-        _refuse_if_ended(record)
-        before = _snapshot(record)
+    with _changing(record, on) as (record, before):
         verification = AddressVerification.objects.create(
             registration=record,
             case_id=record.case_id,
@@ -502,22 +574,8 @@ def record_verification(
                 record.status = RegistrationStatus.COMPLIANT
                 _recompute(record, on)
                 record.save()
-        if (
-            not AddressVerification.objects.restrict(user, "add")
-            .filter(pk=verification.pk)
-            .exists()
-        ):
-            raise Http404("No such registration.")
-        audit.record(
-            user,
-            AuditAction.CREATE,
-            verification,
-            changes={
-                "after": {"verified_on": str(verified_on), "result": result},
-                "registration": {"before": before, "after": _snapshot(record)},
-            },
-        )
-        _refresh_alerts(record.case_id, on)
+        after = {"verified_on": str(verified_on), "result": result}
+        _audit_added(user, verification, after, record, before)
     return verification
 
 
@@ -542,10 +600,7 @@ def set_status(
         errors["reason"] = "Give the reason for the status change."
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        record = _locked(record)
-        _refuse_if_ended(record)
-        before = _snapshot(record)
+    with _changing(record, on) as (record, before):
         if status == RegistrationStatus.ENDED:
             record.status = RegistrationStatus.ENDED
             if record.end_date is None or record.end_date > on:
@@ -559,16 +614,7 @@ def set_status(
             _recompute(record, on)
         else:
             record.status = status
-        record.save()
-        _recheck(user, record, "change")
-        audit.record(
-            user,
-            AuditAction.CHANGE,
-            record,
-            changes={"before": before, "after": _snapshot(record)},
-            detail=reason.strip(),
-        )
-        _refresh_alerts(record.case_id, on)
+        _save_changed(user, record, before, detail=reason.strip())
     return record
 
 
@@ -591,58 +637,121 @@ def _refuse_if_ended(record: RegistrationRecord) -> None:
         raise ValidationError({"status": "This registration has ended; it cannot be changed."})
 
 
+# --- the registration.status_changed webhook -------------------------------------------------
+
+
+STATUS_BODY = {
+    "registration": "id",
+    "case": "case_id",
+    "old_status": "old_status",
+    "new_status": "new_status",
+    "changed_at": "updated_at",
+}
+
+
+def _status_webhooks_sql(changed: str) -> tuple[str, dict[str, Any]]:
+    """INSERT ... SELECT ... RETURNING id queuing `registration.status_changed` for each row of
+    `changed` (columns id, case_id, old_status, new_status, updated_at) to every subscribed
+    agency that may see the registration's status on %(on)s: the lead agency, or a partner with
+    the view grant and an in-force registration term listing `status` (an agency that may see
+    the registration but not its status learns nothing, not even that it changed)."""
+    values = {key: f"c.{column}" for key, column in STATUS_BODY.items()}
+    values["changed_at"] = timestamp_sql(values["changed_at"])
+    pairs = ", ".join(f"'{key}', {value}" for key, value in values.items())
+    return case_webhooks.case_queue_sql(
+        WebhookEvent.REGISTRATION_STATUS,
+        RecordType.REGISTRATION,
+        source=f"{changed} c JOIN {Case._meta.db_table} cs ON cs.id = c.case_id",
+        case="cs",
+        body=lambda _allowed: f"jsonb_build_object({pairs})",
+        requires="status",
+    )
+
+
+def _status_changed(record: RegistrationRecord, old: str, on: date) -> None:
+    """Queue `registration.status_changed` for one change (at the end of a batch, in one)."""
+    values = {"id": record.pk, "case_id": record.case_id, "old_status": old}
+    values.update(new_status=record.status, updated_at=record.updated_at)
+    keys = {key: values[column] for key, column in STATUS_BODY.items()}
+    case_webhooks.queue(
+        WebhookEvent.REGISTRATION_STATUS,
+        RecordType.REGISTRATION,
+        [case_webhooks.Notice(record.case_id, keys, {})],
+        on,
+        requires="status",
+    )
+
+
 # --- the sweep's share: date-driven statuses, set-based ---------------------------------------
 
 
 def refresh_statuses(on: date, window_sql: str, window_params: dict[str, Any]) -> int:
     """Move date-driven statuses (compliant → due → non-compliant, and ended when the period
-    is over) in one statement, with one audit row per change written by the same statement.
+    is over) in one statement, which also writes one audit row per change and queues the
+    `registration.status_changed` webhooks of the changes (so the number of queries does not
+    depend on the number of registrations). Returns the number of registrations changed.
+
+    The rows to change are locked first (FOR UPDATE): a registration changed meanwhile by a
+    person is re-read, so the old status reported is the one really replaced, and a row the
+    person took out of the calendar's hands is left alone.
 
     `window_sql` is a SQL integer expression over alias `r` (the due-soon window per
     jurisdiction and tier), built by the alert engine from protocol settings.
     """
     ctx = current()
+    new_status = f"""CASE
+                     WHEN r.end_date IS NOT NULL AND r.end_date <= %(on)s THEN 'ended'
+                     WHEN r.next_verification_due < %(on)s THEN 'non_compliant'
+                     WHEN r.next_verification_due <= %(on)s + ({window_sql}) THEN 'due'
+                     ELSE 'compliant' END"""
+    queue, queue_params = _status_webhooks_sql("changed")
     sql = f"""
-        WITH changed AS (
+        WITH target AS (
+            SELECT r.id, r.status AS old_status, {new_status} AS new_status
+              FROM cases_registrationrecord r
+             WHERE r.status IN ('compliant', 'due', 'non_compliant')
+               AND r.status <> {new_status}
+               FOR UPDATE
+        ),
+        changed AS (
             UPDATE cases_registrationrecord r
-               SET status = CASE
-                     WHEN r.end_date IS NOT NULL AND r.end_date <= %(on)s THEN 'ended'
-                     WHEN r.next_verification_due < %(on)s THEN 'non_compliant'
-                     WHEN r.next_verification_due <= %(on)s + ({window_sql}) THEN 'due'
-                     ELSE 'compliant' END,
-                   updated_at = now()
-              FROM cases_registrationrecord o
-             WHERE o.id = r.id
-               AND r.status IN ('compliant', 'due', 'non_compliant')
-               AND r.status <> CASE
-                     WHEN r.end_date IS NOT NULL AND r.end_date <= %(on)s THEN 'ended'
-                     WHEN r.next_verification_due < %(on)s THEN 'non_compliant'
-                     WHEN r.next_verification_due <= %(on)s + ({window_sql}) THEN 'due'
-                     ELSE 'compliant' END
-         RETURNING r.id, r.case_id, r.tier, r.jurisdiction, o.status AS old_status,
-                   r.status AS new_status
-        )
-        INSERT INTO sartcm_auditevent
-            (at, request_id, user_id, username, agency_id, action, outcome, channel, object_type,
-             object_id, object_repr, case_id, recipient_agency_id, fields, changes, detail,
-             source_address)
-        SELECT now(), %(request_id)s, NULL, '', NULL, 'change', 'success', %(channel)s,
-               'cases.registrationrecord', c.id::text,
-               'Tier ' || c.tier || ' registration in ' || c.jurisdiction, c.case_id, NULL,
-               '[]'::jsonb,
-               jsonb_build_object('status', jsonb_build_array(c.old_status, c.new_status)),
-               'Status follows the verification calendar.', NULL
-          FROM changed c
+               SET status = t.new_status, updated_at = now()
+              FROM target t
+             WHERE r.id = t.id
+         RETURNING r.id, r.case_id, r.tier, r.jurisdiction, t.old_status,
+                   r.status AS new_status, r.updated_at
+        ),
+        audited AS (
+            INSERT INTO sartcm_auditevent
+                (at, request_id, user_id, username, agency_id, action, outcome, channel,
+                 object_type, object_id, object_repr, case_id, recipient_agency_id, fields,
+                 changes, detail, source_address)
+            SELECT now(), %(request_id)s, NULL, '', NULL, 'change', 'success', %(channel)s,
+                   'cases.registrationrecord', c.id::text,
+                   'Tier ' || c.tier || ' registration in ' || c.jurisdiction, c.case_id, NULL,
+                   '[]'::jsonb,
+                   jsonb_build_object('status', jsonb_build_array(c.old_status, c.new_status)),
+                   'Status follows the verification calendar.', NULL
+              FROM changed c
+            RETURNING id
+        ),
+        queued AS ({queue})
+        SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM audited),
+               (SELECT count(*) FROM queued)
     """
     params = {
         **window_params,
+        **queue_params,
         "on": on,
         "request_id": ctx.request_id,
         "channel": ctx.channel,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        changed, _audited, queued = cursor.fetchone()
+    if queued:
+        nudge_on_commit()
+    return changed
 
 
 # --- the registry officer's work list ----------------------------------------------------------

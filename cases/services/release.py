@@ -32,7 +32,7 @@ from agencies.choices import AgencyKind, RecordType, Role
 from agencies.models import Agency, StaffMember
 from agencies.querysets import staff_of
 from agencies.vocabulary import SHAREABLE_FIELDS
-from cases import geo
+from cases import geo, webhooks
 from cases.access import ALL_FIELDS, AllFields, allowed_fields, prefetch_assignments
 from cases.choices import (
     CaseStatus,
@@ -62,7 +62,7 @@ from protocols.models import (
     SpecialCondition,
 )
 from sartcm import audit
-from sartcm.models import AuditAction, AuditEvent, OutboxMessage
+from sartcm.models import AuditAction, AuditEvent, OutboxMessage, WebhookEvent
 
 S = ReleasePlanStatus
 RT = RecordType
@@ -1333,7 +1333,43 @@ def record_decision(
         )
         notify_victim_agencies(plan, user, event="decision", decision=record)
         refresh_board_alerts(plan.case_id)  # decided: the members' referral alerts resolve
+        webhooks.queue(
+            WebhookEvent.RELEASE_DECISION,
+            RecordType.BOARD_DECISIONS,
+            [decision_notice(record, votes)],
+        )
     return record
+
+
+def decision_notice(record: BoardDecision, votes: Sequence[VoteInput]) -> webhooks.Notice:
+    """The `release.decision` webhook of a recorded decision: which decision (and the one it
+    supersedes) on which plan, for every agency that may see board decisions on the case; the
+    decision's fields as far as the agency's allow-list goes."""
+    keys = {
+        "board_decision": record.pk,
+        "case": record.case_id,
+        "plan": record.review.plan_id,
+        "review": record.review_id,
+        "supersedes": record.supersedes_id,
+        "recorded_at": record.recorded_at,
+    }
+    fields = {
+        "decision": record.decision,
+        "decided_on": record.decided_on,
+        "conditions": record.conditions,
+        "rationale": record.rationale,
+        "votes": [
+            {
+                "member": v.member.pk,
+                "member_name": v.member.full_name,
+                "vote": v.vote,
+                "comment": (v.comment or "").strip(),
+            }
+            for v in votes
+        ],
+        "hearing_date": record.review.hearing_date,
+    }
+    return webhooks.Notice(record.case_id, keys, fields)
 
 
 def amend_decision(decision: BoardDecision, user: Any, **changes: Any) -> None:

@@ -18,16 +18,19 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import parsers, serializers, status, viewsets
 from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
 from sartcm.api.openapi import PROBLEM, ProblemSerializer, SafeWriteAutoSchema
@@ -67,6 +70,77 @@ def row_errors(row: int, exc: ValidationError) -> list[RowError]:
     return [RowError(row, "row", str(message)) for message in exc.messages]
 
 
+def parse_id(value: Any) -> int | None:
+    """A positive integer id from JSON or a CSV cell, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip()) or None
+    return None
+
+
+def field_errors(exc: ValidationError | DRFValidationError) -> dict[str, list[str]]:
+    """Django's or DRF's ValidationError as {field: [message, …]} ("row" when it names none)."""
+    if isinstance(exc, DRFValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"row": exc.detail}
+        return {
+            ("row" if name == "non_field_errors" else name): [str(m) for m in messages]
+            for name, messages in detail.items()
+        }
+    if hasattr(exc, "error_dict"):
+        return {name: list(messages) for name, messages in exc.message_dict.items()}
+    return {"row": list(exc.messages)}
+
+
+def merge_errors(errors: dict[str, list[str]], exc: ValidationError | DRFValidationError) -> None:
+    """Add the messages of `exc` to `errors` (a row's errors so far)."""
+    for name, messages in field_errors(exc).items():
+        errors.setdefault(name, []).extend(messages)
+
+
+class PreloadedRows:
+    """Each row's `field` names an object (by id) among `queryset` — the caller's scope for the
+    write, e.g. the cases it may add contacts to. All the rows' objects are loaded in one query
+    (`prepare`, the importer's hook), so validation costs no query per row; a missing and an
+    invisible id read the same ("Not found.")."""
+
+    def __init__(self, queryset: QuerySet, field: str, noun: str | None = None) -> None:
+        self.queryset = queryset
+        self.field = field
+        self.noun = noun or field
+        self.objects: dict[int, Any] = {}
+
+    @property
+    def required_message(self) -> str:
+        return f"Required: the id of the {self.noun}."
+
+    def prepare(self, rows: list[dict[str, Any]]) -> None:
+        ids = {pk for row in rows if (pk := parse_id(row.get(self.field))) is not None}
+        self.objects = self.queryset.in_bulk(ids)
+
+    def get(self, raw: Any) -> Any:
+        """The object `raw` (an id) names; ValidationError with the message otherwise."""
+        if raw in (None, ""):
+            raise ValidationError(self.required_message)
+        pk = parse_id(raw)
+        if pk is None:
+            raise ValidationError(f"Enter the {self.noun} id (a whole number).")
+        found = self.objects.get(pk)
+        if found is None:
+            raise ValidationError("Not found.")
+        return found
+
+    def resolve(self, row: dict[str, Any], errors: dict[str, list[str]]) -> Any | None:
+        """The row's object, or None with the reason added to `errors` under the field."""
+        try:
+            return self.get(row.get(self.field))
+        except ValidationError as exc:
+            errors[self.field] = list(exc.messages)
+            return None
+
+
 class BulkImporter:
     """Validate every row, then save all in one transaction or none.
 
@@ -74,20 +148,27 @@ class BulkImporter:
     is the service call for one record (it may raise ValidationError too, or Http404 when the
     object would fall outside the caller's scope — reported as `not_found_field: Not found.`).
     `prepare(rows)` may preload what validation needs in one query (e.g. the visible cases).
+    `saving()` (optional) is a context manager around the whole save loop, inside its
+    transaction: a service's batch mode (e.g. refreshing alerts once for all rows instead of
+    after each). It sees the transaction marked for rollback when any row failed.
     """
 
     max_rows = MAX_ROWS
-    not_found_field = "case"
 
     def __init__(
         self,
         validate: Callable[[dict[str, Any]], Any],
         save: Callable[[Any], Any],
         prepare: Callable[[list[dict[str, Any]]], None] | None = None,
+        *,
+        saving: Callable[[], AbstractContextManager[Any]] | None = None,
+        not_found_field: str = "case",
     ) -> None:
         self.validate = validate
         self.save = save
         self.prepare = prepare
+        self.saving = saving or nullcontext
+        self.not_found_field = not_found_field
 
     def run(self, rows: Any) -> BulkResult:
         result = BulkResult()
@@ -120,7 +201,7 @@ class BulkImporter:
             except ValidationError as exc:
                 result.errors.extend(row_errors(number, exc))
         # Save even after a failure, to report errors only the service finds; roll back if any.
-        with transaction.atomic():
+        with transaction.atomic(), self.saving():
             for number, cleaned in valid:
                 try:
                     with transaction.atomic():
@@ -203,7 +284,27 @@ class _BulkCreate(viewsets.GenericViewSet):
 
 
 class BulkImportViewSet(IdempotentCreateMixin, _BulkCreate):
-    """POST rows (JSON list or text/csv): all saved, or none and every failing row reported."""
+    """POST rows (JSON list or text/csv): all saved, or none and every failing row reported.
+
+    A subclass sets `serializer_class` (the row shape, for OPTIONS and the docs), `importer`
+    (request -> BulkImporter), `example_rows`, `example_csv` and `bulk_description`; its POST
+    is documented from them (`bulk_schema`)."""
+
+    importer: Callable[[Any], BulkImporter]
+    example_rows: list[dict[str, Any]] = []
+    example_csv = ""
+    bulk_description = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.bulk_description:
+            schema = bulk_schema(
+                cls.serializer_class, cls.example_rows, cls.example_csv, cls.bulk_description
+            )
+            extend_schema_view(create=schema)(cls)
+
+    def get_importer(self) -> BulkImporter:
+        return type(self).importer(self.request)
 
 
 def bulk_schema(
