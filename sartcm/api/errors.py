@@ -64,7 +64,8 @@ class ProblemResponseMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        refused = refuse_nul_parameters(request)
+        response = refused if refused is not None else self.get_response(request)
         if (
             is_api(request)
             and response.status_code >= 400
@@ -76,6 +77,31 @@ class ProblemResponseMiddleware:
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
         return response
+
+
+def refuse_nul_parameters(request: HttpRequest) -> HttpResponse | None:
+    """A query parameter holding a NUL character is refused with a 400 naming it.
+
+    PostgreSQL cannot compare text with NUL (psycopg2 raises before the query is sent), so a
+    filter such as `?jurisdiction=%00` would otherwise end as a server error; no valid value
+    contains one. Pages get Django's 400 page, the API a problem naming the parameter.
+    """
+    bad = sorted(
+        {key for key, values in request.GET.lists() for v in [key, *values] if "\x00" in v}
+    )
+    if not bad:
+        return None
+    message = "Must not contain a NUL character (%00)."
+    if not is_api(request):
+        return defaults.bad_request(request, exception=None)
+    body = {
+        "type": "about:blank",
+        "title": "Invalid input.",
+        "status": 400,
+        "detail": "; ".join(f"{key!r}: {message}" for key in bad),
+        "errors": {key.replace("\x00", "\ufffd"): [message] for key in bad},
+    }
+    return HttpResponse(json.dumps(body), status=400, content_type=PROBLEM)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

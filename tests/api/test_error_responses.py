@@ -130,3 +130,32 @@ def test_handler500_answers_problem_json_under_the_api_and_html_elsewhere() -> N
     assert json.loads(api.content)["title"] == "Server error."
     page = server_error(RequestFactory().get("/cases/"))
     assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "jurisdiction=%C2%86%00",  # a filter compared in SQL: psycopg2 refuses NUL (was a 500)
+        "ordering=status&status=a%00b",
+        "updated_since=2026-01-01&x%00y=1",  # in a parameter's name too
+    ],
+)
+def test_a_nul_character_in_a_query_parameter_is_a_400_naming_it(api, query: str) -> None:  # noqa: ANN001
+    response = api.get(f"/api/v1/standards/alert-setting/?{query}")
+    assert response.status_code == 400
+    body = problem(response)
+    assert body["title"] == "Invalid input."
+    (name,) = body["errors"]
+    assert name in query.replace("%00", "\ufffd").replace("%C2%86", "\x86")
+    assert body["errors"][name] == ["Must not contain a NUL character (%00)."]
+
+
+def test_a_nul_character_on_a_page_is_the_html_400_page() -> None:
+    response = Client().get("/login/?next=%00")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_query_without_nul_still_reaches_the_view(api) -> None:  # noqa: ANN001
+    response = api.get("/api/v1/standards/alert-setting/?jurisdiction=Prairie")
+    assert response.status_code == 200
