@@ -13,7 +13,7 @@ from typing import Any, Self
 from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
 
-from agencies.choices import RecordType, permission_codename
+from agencies.choices import AgencyKind, RecordType, permission_codename
 from agencies.querysets import staff_of
 from agencies.roles import roles_allow
 from sartcm.querysets import RestrictedQuerySet
@@ -88,6 +88,26 @@ class CaseRecordQuerySet(RestrictedQuerySet):
     def _restrict(self, user: Any, action: str) -> Self:
         q = standing_q(user, action, self.model.RECORD_TYPE, prefix="case__")
         return self.none() if q is None else self.filter(q)
+
+
+class BoardScopedQuerySet(CaseRecordQuerySet):
+    """Release plans and the board's records: a parole board sees only what was referred to it.
+
+    Standing on the case is not enough for a board: it joins the case team when a plan is
+    referred and stays until release, so its standing would otherwise reach the case's next
+    (draft) plan, or a review of another board. The model's BOARD_FIELD is the path from a
+    row to the reviewing board (for a plan, any of its referrals).
+    """
+
+    def _restrict(self, user: Any, action: str) -> Self:
+        restricted = super()._restrict(user, action)
+        staff = staff_of(user)
+        if user.is_superuser or staff is None or staff.agency.kind != AgencyKind.PAROLE_BOARD:
+            return restricted
+        referred = self.model.objects.filter(**{self.model.BOARD_FIELD: staff.agency_id})
+        return restricted.filter(
+            Q(case__lead_agency_id=staff.agency_id) | Q(pk__in=referred.values("pk"))
+        )
 
 
 class OffenderQuerySet(RestrictedQuerySet):

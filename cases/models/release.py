@@ -11,7 +11,7 @@ from agencies.choices import RecordType
 from agencies.models import Agency, StaffMember
 from cases.choices import Decision, HousingStatus, ReleasePlanStatus, Vote
 from cases.models.core import Case
-from cases.querysets import CaseRecordQuerySet
+from cases.querysets import BoardScopedQuerySet, CaseRecordQuerySet
 from protocols.models import SpecialCondition
 
 
@@ -77,7 +77,8 @@ class ReleasePlan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
-    objects = CaseRecordQuerySet.as_manager()
+    BOARD_FIELD = "reviews__board_id"  # the reviewing board (BoardScopedQuerySet)
+    objects = BoardScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["release_date"]
@@ -204,7 +205,8 @@ class BoardReview(models.Model):
 
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
-    objects = CaseRecordQuerySet.as_manager()
+    BOARD_FIELD = "board_id"  # the reviewing board (BoardScopedQuerySet)
+    objects = BoardScopedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"Board review of {self.plan}"
@@ -237,7 +239,8 @@ class BoardDecision(models.Model):
 
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
-    objects = CaseRecordQuerySet.as_manager()
+    BOARD_FIELD = "review__board_id"  # the reviewing board (BoardScopedQuerySet)
+    objects = BoardScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-recorded_at"]
@@ -270,7 +273,8 @@ class BoardVote(models.Model):
 
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
-    objects = CaseRecordQuerySet.as_manager()
+    BOARD_FIELD = "decision__review__board_id"  # the reviewing board (BoardScopedQuerySet)
+    objects = BoardScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [

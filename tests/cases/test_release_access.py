@@ -490,3 +490,40 @@ def test_case_tab_links_to_the_cases_plans(world) -> None:
     case = new_case(world)
     html = render_to_string("cases/tabs/release.html", {"case": case})
     assert f"{reverse('cases:release-plan-list')}?case={case.pk}" in html
+
+
+def test_board_sees_the_plans_referred_to_it_not_the_case_s_next_plan(
+    client, world, referred
+) -> None:
+    # The board stays on the case team after deciding; a later plan for the same case is the
+    # planners' draft, not referred to the board, and stays out of its sight on every channel.
+    member = world.board_members[0]
+    svc.record_decision(
+        referred.reviews.get(),
+        fresh(member),
+        decision=Decision.DENY,
+        decided_on=today(),
+        rationale="Residence unsuitable.",
+        votes=[svc.VoteInput(m, Vote.DENY) for m in world.board_members],
+    )
+    sync_access()
+    assert CaseAssignment.objects.filter(
+        case=referred.case, agency=world.board, end_date__isnull=True
+    ).exists()
+    next_plan = new_plan(world, case=referred.case)
+    login(client, member)
+    assert client.get(detail(referred)).status_code == 200
+    assert client.get(detail(next_plan)).status_code == 404
+    assert api(member).get(f"/api/v1/release-plans/{next_plan.pk}/").status_code == 404
+    listed = {p["id"] for p in api(member).get("/api/v1/release-plans/").data["results"]}
+    assert referred.pk in listed and next_plan.pk not in listed
+    # the lead's planner sees both
+    assert set(ReleasePlan.objects.restrict(fresh(world.planner)).values_list("pk", flat=True)) >= {
+        referred.pk,
+        next_plan.pk,
+    }
+    # once it is referred to the board, the board sees it
+    complete_plan(world, next_plan)
+    svc.submit_plan(next_plan, fresh(world.planner))
+    svc.refer_to_board(next_plan, world.board, fresh(world.planner))
+    assert api(member).get(f"/api/v1/release-plans/{next_plan.pk}/").status_code == 200
