@@ -126,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         pg = cursor.fetchone()[0]
     machine = report.machine(pg)
     elapsed = time.monotonic() - started
+    for note in run.notes:
+        print(f"note: {note}")
     print(f"\n{machine.describe()}; load {machine.load}; suite took {elapsed:.0f} s")
     if not args.no_docs:
         command = (
