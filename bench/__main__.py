@@ -135,8 +135,17 @@ def main(argv: list[str] | None = None) -> int:
             if not argv and len(sys.argv) <= 1
             else "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
         )
+        busy = os.getloadavg()[0] > (os.cpu_count() or 1) if hasattr(os, "getloadavg") else False
         notes = [
             *run.notes,
+            *(
+                [
+                    "Taken UNDER LOAD: the load average exceeded the number of cores (other "
+                    "jobs shared the machine), so times are pessimistic; re-run on a quiet machine."
+                ]
+                if busy
+                else []
+            ),
             f"Suite wall time {elapsed:.0f} s"
             + (" (--quick: fewer samples)" if args.quick else "")
             + (f"; measures run: {', '.join(args.only)}" if len(args.only) < len(MEASURES) else ""),

@@ -115,6 +115,7 @@ class StandardPagination(PageNumberPagination):
         page["properties"]["count_exact"] = {
             "type": "boolean",
             "description": f"False when the list holds more than {COUNT_CAP} rows.",
+            "example": True,
         }
         return page
 
