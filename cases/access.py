@@ -1,7 +1,9 @@
 """Enforcement on case data: field allow-lists and grant sync.
 
 Effective access = role ∩ agency standing ∩ permitted fields.
-- Standing: CaseQuerySet.restrict / standing_q (lead agency, or guardian grant on the case).
+- Standing: CaseQuerySet.restrict / standing_q (lead agency, an agency-wide grant on every case
+  of the lead agency for scope-`all` terms, or a guardian grant on the case for scope-`assigned`
+  terms).
   Grants are derived state: `sync_grants` recomputes them from the in-force MOU terms and the
   case teams and applies the difference in SQL; `diff_grants` reports drift without changing.
 - Fields: `allowed_fields(user, case, record_type)`: nothing when the user's role may not view
@@ -16,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from django.db.models import Q
 
 from agencies.choices import Action
 from agencies.querysets import staff_of
@@ -122,15 +126,20 @@ def agencies_with_standing(case: Any, record_type: str | None = None) -> set[int
     """Agency ids that may view `record_type` (any record type if None) on the case:
     the lead agency plus every agency whose group holds a matching grant."""
     from agencies.models import Agency
-    from cases.models import CaseGroupObjectPermission
+    from cases.models import AgencyWideGrant, CaseGroupObjectPermission
 
     grants = CaseGroupObjectPermission.objects.filter(content_object_id=case.pk)
+    wide = AgencyWideGrant.objects.filter(provider_id=case.lead_agency_id)
     if record_type is not None:
         grants = grants.filter(permission__codename=f"view_{record_type}")
+        wide = wide.filter(permission__codename=f"view_{record_type}")
     else:
         grants = grants.filter(permission__codename__startswith="view_")
+        wide = wide.filter(permission__codename__startswith="view_")
     partner_ids = set(
-        Agency.objects.filter(group_id__in=grants.values("group_id")).values_list("pk", flat=True)
+        Agency.objects.filter(
+            Q(group_id__in=grants.values("group_id")) | Q(group_id__in=wide.values("group_id"))
+        ).values_list("pk", flat=True)
     )
     return {case.lead_agency_id} | partner_ids
 
@@ -184,8 +193,8 @@ class GrantRow:
 
     agency: str
     permission: str
-    case_number: str
-    case_id: int
+    case_number: str  # "every case of <provider>" for an agency-wide grant
+    case_id: int | None  # None for an agency-wide grant
 
 
 # Serialises grant syncs so two concurrent syncs cannot interleave their reads and writes.
@@ -196,7 +205,7 @@ def _tables() -> dict[str, str]:
     from django.contrib.auth.models import Permission
 
     from agencies.models import Agency
-    from cases.models import Case, CaseAssignment, CaseGroupObjectPermission
+    from cases.models import AgencyWideGrant, Case, CaseAssignment, CaseGroupObjectPermission
     from mou.models import MOU, DataSharingTerm
 
     return {
@@ -207,6 +216,7 @@ def _tables() -> dict[str, str]:
         "assignment": CaseAssignment._meta.db_table,
         "perm": Permission._meta.db_table,
         "grant": CaseGroupObjectPermission._meta.db_table,
+        "wide": AgencyWideGrant._meta.db_table,
     }
 
 
@@ -254,7 +264,8 @@ def agency_sees_field_sql(
     as one set-based test, for what is queued in SQL for many cases at once (webhooks).
     Without `field_name`: the agency may see the record type on the case at all.
 
-    The lead agency sees every field; a partner needs the view grant on the case and an
+    The lead agency sees every field; a partner needs the view grant on the case (its own
+    row, or the agency-wide row of a scope-`all` term on the lead agency's cases) and an
     in-force term from the lead agency for the record type that covers the case (and lists
     the field). Returns (sql, params)."""
     if field_name is not None and field_name not in SHAREABLE_FIELDS[record_type]:
@@ -262,13 +273,18 @@ def agency_sees_field_sql(
     t = _tables()
     lists_field = "AND %(_sees_field)s = ANY(t.fields)" if field_name is not None else ""
     sql = f"""({agency}.id = {case}.lead_agency_id OR (
-        EXISTS (SELECT 1 FROM {t["grant"]} g
-                 WHERE g.content_object_id = {case}.id AND g.group_id = {agency}.group_id
-                   AND g.permission_id = (
-                       SELECT p.id FROM {t["perm"]} p
-                         JOIN django_content_type ct ON ct.id = p.content_type_id
-                        WHERE ct.app_label = 'cases' AND ct.model = 'case'
-                          AND p.codename = %(_sees_permission)s))
+        EXISTS (SELECT 1 FROM {t["perm"]} p
+                  JOIN django_content_type ct ON ct.id = p.content_type_id
+                 WHERE ct.app_label = 'cases' AND ct.model = 'case'
+                   AND p.codename = %(_sees_permission)s
+                   AND (EXISTS (SELECT 1 FROM {t["grant"]} g
+                                 WHERE g.content_object_id = {case}.id
+                                   AND g.group_id = {agency}.group_id
+                                   AND g.permission_id = p.id)
+                        OR EXISTS (SELECT 1 FROM {t["wide"]} w
+                                    WHERE w.provider_id = {case}.lead_agency_id
+                                      AND w.group_id = {agency}.group_id
+                                      AND w.permission_id = p.id)))
         AND EXISTS (SELECT 1 FROM {_partner_terms_sql(agency, case)} {lists_field})))"""
     params = {
         "_sees_permission": f"view_{record_type}",  # looked up in SQL: no query, no cache
@@ -292,26 +308,59 @@ def agency_fields_sql(agency: str, case: str, record_type: str) -> tuple[str, di
     }
 
 
+# In-force terms with one row per action, their recipient's group and the permission.
+_TERM_ACTIONS = (
+    """
+    FROM {term} t
+    JOIN {mou} m ON m.id = t.mou_id
+    JOIN {agency} ag ON ag.id = t.recipient_id
+    CROSS JOIN LATERAL unnest(t.actions) AS a(action)
+    JOIN {perm} p ON p.content_type_id = %(ct)s AND p.codename = a.action || '_' || t.record_type
+    WHERE """
+    + IN_FORCE_SQL
+    + "\n"
+)
+
+
+def _agency_scope(agency_ids: list[int] | None) -> str:
+    return " AND t.recipient_id = ANY(%(agency_ids)s)" if agency_ids is not None else ""
+
+
+def _desired_wide_sql(agency_ids: list[int] | None) -> str:
+    """Agency-wide grants the in-force scope-`all` terms call for:
+    (group_id, permission_id, provider_id, term_id)."""
+    return (
+        "SELECT ag.group_id, p.id AS permission_id, t.provider_id, MIN(t.id) AS term_id"
+        + _TERM_ACTIONS
+        + " AND t.scope = 'all'"
+        + _agency_scope(agency_ids)
+        + " GROUP BY ag.group_id, p.id, t.provider_id"
+    ).format(**_tables())
+
+
 def _desired_sql(case_ids: list[int] | None, agency_ids: list[int] | None) -> str:
-    """The grants the in-force terms call for: (group_id, permission_id, case_id, term_id)."""
-    scope = ""
+    """Per-case grants the in-force scope-`assigned` terms call for (the recipient is on the
+    case team), unless an agency-wide grant already gives the same permission on the case:
+    (group_id, permission_id, case_id, term_id)."""
+    scope = _agency_scope(agency_ids)
     if case_ids is not None:
         scope += " AND c.id = ANY(%(case_ids)s)"
-    if agency_ids is not None:
-        scope += " AND t.recipient_id = ANY(%(agency_ids)s)"
-    return """
-        SELECT ag.group_id, p.id AS permission_id, c.id AS case_id, MIN(t.id) AS term_id
-        FROM {term} t
-        JOIN {mou} m ON m.id = t.mou_id
-        JOIN {agency} ag ON ag.id = t.recipient_id
-        JOIN {case} c ON c.lead_agency_id = t.provider_id
-        CROSS JOIN LATERAL unnest(t.actions) AS a(action)
-        JOIN {perm} p ON p.content_type_id = %(ct)s AND p.codename = a.action || '_' || t.record_type
-        WHERE {in_force}
-          AND {covers}
-          {scope}
-        GROUP BY ag.group_id, p.id, c.id
-    """.format(scope=scope, in_force=IN_FORCE_SQL, covers=_covers_sql("c"), **_tables())
+    return (
+        "SELECT ag.group_id, p.id AS permission_id, c.id AS case_id, MIN(t.id) AS term_id"
+        + _TERM_ACTIONS.replace(
+            "    CROSS JOIN",
+            """    JOIN {assignment} ca ON ca.agency_id = t.recipient_id AND ca.end_date IS NULL
+    JOIN {case} c ON c.id = ca.case_id AND c.lead_agency_id = t.provider_id
+    CROSS JOIN""",
+        )
+        + " AND t.scope <> 'all'"
+        + scope
+        + """ AND NOT EXISTS (
+            SELECT 1 FROM ({wide_sql}) w
+            WHERE w.group_id = ag.group_id AND w.permission_id = p.id
+              AND w.provider_id = t.provider_id)
+        GROUP BY ag.group_id, p.id, c.id"""
+    ).format(**_tables(), wide_sql=_desired_wide_sql(agency_ids))
 
 
 def _existing_scope_sql(case_ids: list[int] | None, agency_ids: list[int] | None) -> str:
@@ -319,13 +368,16 @@ def _existing_scope_sql(case_ids: list[int] | None, agency_ids: list[int] | None
     clauses = ["TRUE"]
     if case_ids is not None:
         clauses.append("g.content_object_id = ANY(%(case_ids)s)")
-    if agency_ids is not None:
-        clauses.append(
-            "g.group_id IN (SELECT group_id FROM {agency} WHERE id = ANY(%(agency_ids)s))".format(
-                **_tables()
-            )
-        )
+    clauses.append(_group_scope_sql(agency_ids))
     return " AND ".join(clauses)
+
+
+def _group_scope_sql(agency_ids: list[int] | None) -> str:
+    if agency_ids is None:
+        return "TRUE"
+    return "g.group_id IN (SELECT group_id FROM {agency} WHERE id = ANY(%(agency_ids)s))".format(
+        **_tables()
+    )
 
 
 def _params(
@@ -345,28 +397,79 @@ def _ids(values: Any) -> list[int] | None:
     return None if values is None else sorted({int(v) for v in values})
 
 
-def sync_grants(
-    case_ids: Any = None, agency_ids: Any = None, *, on: date | None = None, reason: str = ""
-) -> SyncResult:
-    """Make the guardian grants on cases equal to what the in-force MOU terms call for.
+# The term that used to grant a revoked permission: same recipient, provider and permission,
+# the most recently changed MOU first (expired, terminated or amended away).
+_CAUSE_SQL = """
+    LEFT JOIN LATERAL (
+        SELECT t.id AS term_id
+        FROM {term} t JOIN {mou} m ON m.id = t.mou_id
+        WHERE t.recipient_id = ag.id AND t.provider_id = {provider}
+          AND p.codename IN (SELECT a || '_' || t.record_type FROM unnest(t.actions) a)
+        ORDER BY m.updated_at DESC, t.id DESC
+        LIMIT 1
+    ) cause ON TRUE
+"""
 
-    Desired grant: group of the term's recipient, permission `<action>_<record_type>` for each
-    action of the term, on every case whose lead agency is the term's provider (scope `all`),
-    or only those with an active assignment of the recipient (scope `assigned`). The lead
-    agency's standing stays implicit (no rows). The difference is applied set-based in SQL
-    (INSERT ... SELECT ... ON CONFLICT DO NOTHING, DELETE ... WHERE NOT EXISTS), limited to the
-    given cases and/or recipient agencies when given, and each batch is audited with the MOU
-    term that caused it. Syncs are serialised by a transaction-level advisory lock.
+
+def _delete_undesired(table: str, scope: str, desired: str, key: str, column: str) -> str:
+    """DELETE the grant rows `g` of `table` within `scope` that the CTE `desired` does not
+    call for (matched on group, permission and desired.`key` = g.`column`)."""
+    return f"""
+        DELETE FROM {table} g
+        WHERE {scope}
+          AND NOT EXISTS (
+            SELECT 1 FROM {desired} d
+            WHERE d.group_id = g.group_id AND d.permission_id = g.permission_id
+              AND d.{key} = g.{column})
+        RETURNING g.group_id, g.permission_id, g.{column}
     """
-    from django.db import connection, transaction
 
-    case_list, agency_list = _ids(case_ids), _ids(agency_ids)
-    if case_list == [] or agency_list == []:
-        return SyncResult()
-    params = _params(case_list, agency_list, on)
-    desired = _desired_sql(case_list, agency_list)
+
+def _sync_statements(case_list: list[int] | None, agency_list: list[int] | None) -> list[str]:
+    """The statements of one sync, in order: per-case delete, per-case insert, then (unless
+    the sync is limited to some cases) agency-wide delete and insert. Each returns audit
+    batches: (kind, term_id, agency_id, provider_id, codenames, case_ids, rows, cases) —
+    `cases` is the number of cases the batch covers (all of the provider's, for 'wide')."""
     t = _tables()
-    insert_sql = f"""
+    desired = _desired_sql(case_list, agency_list)
+    wide = _desired_wide_sql(agency_list)
+    case_delete = f"""
+        WITH wide AS MATERIALIZED ({wide}),
+        desired AS ({desired}),
+        del AS ({_delete_undesired(t["grant"], _existing_scope_sql(case_list, agency_list), "desired", "case_id", "content_object_id")}),
+        lost AS (
+            -- standing actually lost: not kept by an agency-wide grant on the case's provider
+            SELECT del.*, c.lead_agency_id FROM del
+            JOIN {t["case"]} c ON c.id = del.content_object_id
+            WHERE NOT EXISTS (
+                SELECT 1 FROM wide w
+                WHERE w.group_id = del.group_id AND w.permission_id = del.permission_id
+                  AND w.provider_id = c.lead_agency_id)
+        ),
+        tombstones AS (
+            -- a lost *view* grant means the agency's systems must drop that record type on
+            -- that case: leave a revocation tombstone for incremental sync (sartcm.tombstones)
+            INSERT INTO sartcm_synctombstone
+                (object_type, object_id, case_id, agency_id, record_type, reason, at)
+            SELECT 'cases.case', lost.content_object_id, lost.content_object_id, ag.id,
+                   substr(p.codename, 6), 'revoked', now()
+            FROM lost
+            JOIN {t["perm"]} p ON p.id = lost.permission_id
+            JOIN {t["agency"]} ag ON ag.group_id = lost.group_id
+            WHERE p.codename LIKE 'view\\_%%'
+        )
+        SELECT 'case', cause.term_id, ag.id, NULL::bigint,
+               array_agg(DISTINCT p.codename ORDER BY p.codename),
+               array_agg(DISTINCT del.content_object_id ORDER BY del.content_object_id),
+               COUNT(*), COUNT(*)
+        FROM del
+        JOIN {t["perm"]} p ON p.id = del.permission_id
+        LEFT JOIN {t["agency"]} ag ON ag.group_id = del.group_id
+        LEFT JOIN {t["case"]} c ON c.id = del.content_object_id
+        {_CAUSE_SQL.format(provider="c.lead_agency_id", **t)}
+        GROUP BY cause.term_id, ag.id
+    """
+    case_insert = f"""
         WITH desired AS ({desired}),
         ins AS (
             INSERT INTO {t["grant"]} (group_id, permission_id, content_object_id)
@@ -374,75 +477,151 @@ def sync_grants(
             ON CONFLICT (group_id, permission_id, content_object_id) DO NOTHING
             RETURNING group_id, permission_id, content_object_id
         )
-        SELECT d.term_id, array_agg(DISTINCT p.codename ORDER BY p.codename),
+        SELECT 'case', d.term_id, NULL::bigint, NULL::bigint,
+               array_agg(DISTINCT p.codename ORDER BY p.codename),
                array_agg(DISTINCT ins.content_object_id ORDER BY ins.content_object_id),
-               COUNT(*)
+               COUNT(*), COUNT(*)
         FROM ins
         JOIN desired d ON d.group_id = ins.group_id AND d.permission_id = ins.permission_id
                       AND d.case_id = ins.content_object_id
         JOIN {t["perm"]} p ON p.id = ins.permission_id
         GROUP BY d.term_id
     """
-    delete_sql = f"""
-        WITH desired AS ({desired}),
-        del AS (
-            DELETE FROM {t["grant"]} g
-            WHERE {_existing_scope_sql(case_list, agency_list)}
-              AND NOT EXISTS (
-                SELECT 1 FROM desired d
-                WHERE d.group_id = g.group_id AND d.permission_id = g.permission_id
-                  AND d.case_id = g.content_object_id)
-            RETURNING g.group_id, g.permission_id, g.content_object_id
-        ),
+    if case_list is not None:
+        # Case events (created, lead agency or team changed) never change which agency-wide
+        # grants the terms call for; a full or agency-scoped sync reconciles those.
+        return [case_delete, case_insert]
+    wide_delete = f"""
+        WITH wide AS ({wide}),
+        del AS ({_delete_undesired(t["wide"], _group_scope_sql(agency_list), "wide", "provider_id", "provider_id")}),
         tombstones AS (
-            -- a lost *view* grant means the agency's systems must drop that record type on
-            -- that case: leave a revocation tombstone for incremental sync (sartcm.tombstones)
+            -- every case of the provider whose view standing is now gone (no per-case grant
+            -- from an assigned-scope term keeps it)
             INSERT INTO sartcm_synctombstone
                 (object_type, object_id, case_id, agency_id, record_type, reason, at)
-            SELECT 'cases.case', del.content_object_id, del.content_object_id, ag.id,
-                   substr(p.codename, 6), 'revoked', now()
+            SELECT 'cases.case', c.id, c.id, ag.id, substr(p.codename, 6), 'revoked', now()
             FROM del
             JOIN {t["perm"]} p ON p.id = del.permission_id
             JOIN {t["agency"]} ag ON ag.group_id = del.group_id
+            JOIN {t["case"]} c ON c.lead_agency_id = del.provider_id
             WHERE p.codename LIKE 'view\\_%%'
+              AND NOT EXISTS (
+                SELECT 1 FROM {t["grant"]} cg
+                WHERE cg.group_id = del.group_id AND cg.permission_id = del.permission_id
+                  AND cg.content_object_id = c.id)
         )
-        SELECT cause.term_id, ag.id, array_agg(DISTINCT p.codename ORDER BY p.codename),
-               array_agg(DISTINCT del.content_object_id ORDER BY del.content_object_id),
-               COUNT(*)
+        SELECT 'wide', cause.term_id, ag.id, del.provider_id,
+               array_agg(DISTINCT p.codename ORDER BY p.codename), NULL::bigint[], COUNT(*),
+               (SELECT COUNT(*) FROM {t["case"]} c WHERE c.lead_agency_id = del.provider_id)
         FROM del
         JOIN {t["perm"]} p ON p.id = del.permission_id
         LEFT JOIN {t["agency"]} ag ON ag.group_id = del.group_id
-        LEFT JOIN {t["case"]} c ON c.id = del.content_object_id
-        LEFT JOIN LATERAL (
-            -- the term that used to grant it: same recipient, provider and permission, the
-            -- most recently changed MOU first (expired, terminated or amended away)
-            SELECT t.id AS term_id
-            FROM {t["term"]} t JOIN {t["mou"]} m ON m.id = t.mou_id
-            WHERE t.recipient_id = ag.id AND t.provider_id = c.lead_agency_id
-              AND p.codename IN (SELECT a || '_' || t.record_type FROM unnest(t.actions) a)
-            ORDER BY m.updated_at DESC, t.id DESC
-            LIMIT 1
-        ) cause ON TRUE
-        GROUP BY cause.term_id, ag.id
+        {_CAUSE_SQL.format(provider="del.provider_id", **t)}
+        GROUP BY cause.term_id, ag.id, del.provider_id
     """
+    wide_insert = f"""
+        WITH wide AS ({wide}),
+        ins AS (
+            INSERT INTO {t["wide"]} (group_id, permission_id, provider_id)
+            SELECT group_id, permission_id, provider_id FROM wide
+            ON CONFLICT (group_id, permission_id, provider_id) DO NOTHING
+            RETURNING group_id, permission_id, provider_id
+        )
+        SELECT 'wide', w.term_id, NULL::bigint, ins.provider_id,
+               array_agg(DISTINCT p.codename ORDER BY p.codename), NULL::bigint[], COUNT(*),
+               (SELECT COUNT(*) FROM {t["case"]} c WHERE c.lead_agency_id = ins.provider_id)
+        FROM ins
+        JOIN wide w ON w.group_id = ins.group_id AND w.permission_id = ins.permission_id
+                   AND w.provider_id = ins.provider_id
+        JOIN {t["perm"]} p ON p.id = ins.permission_id
+        GROUP BY w.term_id, ins.provider_id
+    """
+    return [case_delete, case_insert, wide_delete, wide_insert]
+
+
+def sync_grants(
+    case_ids: Any = None, agency_ids: Any = None, *, on: date | None = None, reason: str = ""
+) -> SyncResult:
+    """Make the grants on cases equal to what the in-force MOU terms call for.
+
+    Desired grants, for each action of each in-force term (permission `<action>_<record_type>`,
+    held by the term's recipient's group):
+    - scope `all`: ONE agency-wide grant (AgencyWideGrant) on every case whose lead agency is
+      the term's provider — constant in the number of cases;
+    - scope `assigned`: one per-case grant (CaseGroupObjectPermission) on each case of the
+      provider with an active assignment of the recipient, unless an agency-wide grant
+      already gives that permission.
+    The lead agency's standing stays implicit (no rows). The difference is applied set-based
+    in SQL (INSERT ... SELECT ... ON CONFLICT DO NOTHING, DELETE ... WHERE NOT EXISTS),
+    limited to the given cases and/or recipient agencies when given (a sync limited to cases
+    leaves agency-wide grants alone: case events cannot change them). Lost view standing
+    leaves revocation tombstones; each batch is audited with the MOU term that caused it.
+    Syncs are serialised by a transaction-level advisory lock.
+    """
+    from django.db import connection, transaction
+
+    case_list, agency_list = _ids(case_ids), _ids(agency_ids)
+    if case_list == [] or agency_list == []:
+        return SyncResult()
+    params = _params(case_list, agency_list, on)
     result = SyncResult()
+    granted: list[tuple] = []
+    revoked: list[tuple] = []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SYNC_LOCK_KEY])
-        cursor.execute(delete_sql, params)
-        revoked = cursor.fetchall()
-        cursor.execute(insert_sql, params)
-        granted = cursor.fetchall()
-        result.revoked = sum(row[-1] for row in revoked)
-        result.granted = sum(row[-1] for row in granted)
+        for n, sql in enumerate(_sync_statements(case_list, agency_list)):
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            (revoked if n % 2 == 0 else granted).extend(rows)
+            count = sum(row[-2] for row in rows)
+            if n % 2 == 0:
+                result.revoked += count
+            else:
+                result.granted += count
         _audit_batches(granted, revoked, reason)
     return result
+
+
+def revoke_on_lead_change(case_id: int, old_lead_id: int | None) -> int:
+    """After a case moved from `old_lead_id` to another lead agency (and its per-case grants
+    were re-synced): a tombstone for every agency that saw a record type of the case through an
+    agency-wide grant on the old lead agency and no longer sees it (no agency-wide grant on the
+    new lead, no per-case grant, not the new lead itself). Returns the rows written."""
+    from django.db import connection
+
+    if old_lead_id is None:
+        return 0
+    t = _tables()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO sartcm_synctombstone
+                (object_type, object_id, case_id, agency_id, record_type, reason, at)
+            SELECT 'cases.case', c.id, c.id, ag.id, substr(p.codename, 6), 'revoked', now()
+            FROM {t["case"]} c
+            JOIN {t["wide"]} w ON w.provider_id = %(old)s
+            JOIN {t["perm"]} p ON p.id = w.permission_id AND p.codename LIKE 'view\\_%%'
+            JOIN {t["agency"]} ag ON ag.group_id = w.group_id
+            WHERE c.id = %(case)s AND c.lead_agency_id <> %(old)s AND ag.id <> c.lead_agency_id
+              AND NOT EXISTS (SELECT 1 FROM {t["wide"]} n
+                  WHERE n.provider_id = c.lead_agency_id AND n.group_id = w.group_id
+                    AND n.permission_id = w.permission_id)
+              AND NOT EXISTS (SELECT 1 FROM {t["grant"]} g
+                  WHERE g.content_object_id = c.id AND g.group_id = w.group_id
+                    AND g.permission_id = w.permission_id)
+            """,
+            {"old": old_lead_id, "case": case_id},
+        )
+        return cursor.rowcount
 
 
 _MAX_AUDITED_IDS = 1000
 
 
 def _audit_batches(granted: list[tuple], revoked: list[tuple], reason: str) -> None:
-    """One GRANT / REVOKE audit row per term (batch), naming the MOU and term."""
+    """One GRANT / REVOKE audit row per term (batch), naming the MOU and term. Rows are
+    (kind, term_id, agency_id, provider_id, codenames, case_ids, rows, cases); kind 'wide'
+    is an agency-wide grant (every case of the provider), 'case' per-case grants."""
     from agencies.models import Agency
     from mou.models import DataSharingTerm
     from sartcm import audit
@@ -450,7 +629,7 @@ def _audit_batches(granted: list[tuple], revoked: list[tuple], reason: str) -> N
 
     if not granted and not revoked:
         return
-    term_ids = {row[0] for row in granted} | {row[0] for row in revoked if row[0] is not None}
+    term_ids = {row[1] for row in granted} | {row[1] for row in revoked if row[1] is not None}
     terms = {
         term.pk: term
         for term in DataSharingTerm.objects.filter(pk__in=term_ids).select_related(
@@ -458,9 +637,10 @@ def _audit_batches(granted: list[tuple], revoked: list[tuple], reason: str) -> N
         )
     }
     agencies = dict(
-        Agency.objects.filter(pk__in={row[1] for row in revoked if row[1]}).values_list(
-            "pk", "short_name"
-        )
+        Agency.objects.filter(
+            pk__in={row[2] for row in revoked if row[2]}
+            | {row[3] for row in granted + revoked} - {None}
+        ).values_list("pk", "short_name")
     )
     suffix = f" ({reason})" if reason else ""
 
@@ -471,25 +651,34 @@ def _audit_batches(granted: list[tuple], revoked: list[tuple], reason: str) -> N
             f"{term.recipient.short_name}, {term.get_record_type_display()}, scope {term.scope}"
         )
 
-    for term_id, codenames, case_ids, count in granted:
+    def where(kind: str, provider_id: int | None, case_ids: list[int] | None, cases: int) -> str:
+        if kind == "wide":
+            return f"every case of {agencies.get(provider_id, provider_id)} ({cases} now)"
+        return f"{len(case_ids or [])} case(s)"
+
+    def single_case(kind: str, case_ids: list[int] | None) -> int | None:
+        return case_ids[0] if kind == "case" and case_ids and len(case_ids) == 1 else None
+
+    for kind, term_id, _agency, provider_id, codenames, case_ids, _rows, cases in granted:
         term = terms[term_id]
         audit.record(
             None,
             AuditAction.GRANT,
             term,
-            case_id=case_ids[0] if count and len(case_ids) == 1 else None,
+            case_id=single_case(kind, case_ids),
             recipient_agency_id=term.recipient_id,
             changes={
                 "mou": term.mou_id,
                 "term": term.pk,
                 "permissions": codenames,
-                "cases": case_ids[:_MAX_AUDITED_IDS],
-                "count": count,
+                "scope": "all cases of the provider" if kind == "wide" else "cases",
+                "cases": (case_ids or [])[:_MAX_AUDITED_IDS],
+                "count": cases,
             },
-            detail=f"granted {', '.join(codenames)} on {len(case_ids)} case(s) by "
-            f"{describe(term)}{suffix}",
+            detail=f"granted {', '.join(codenames)} on {where(kind, provider_id, case_ids, cases)} "
+            f"by {describe(term)}{suffix}",
         )
-    for term_id, agency_id, codenames, case_ids, count in revoked:
+    for kind, term_id, agency_id, provider_id, codenames, case_ids, _rows, cases in revoked:
         term = terms.get(term_id) if term_id is not None else None
         cause = (
             describe(term)
@@ -500,19 +689,22 @@ def _audit_batches(granted: list[tuple], revoked: list[tuple], reason: str) -> N
             None,
             AuditAction.REVOKE,
             term,
-            case_id=case_ids[0] if len(case_ids) == 1 else None,
+            case_id=single_case(kind, case_ids),
             recipient_agency_id=agency_id,
-            object_type="" if term is not None else "cases.casegroupobjectpermission",
+            object_type=""
+            if term is not None
+            else ("cases.agencywidegrant" if kind == "wide" else "cases.casegroupobjectpermission"),
             changes={
                 "mou": term.mou_id if term else None,
                 "term": term_id,
                 "agency": agencies.get(agency_id, agency_id),
                 "permissions": codenames,
-                "cases": case_ids[:_MAX_AUDITED_IDS],
-                "count": count,
+                "scope": "all cases of the provider" if kind == "wide" else "cases",
+                "cases": (case_ids or [])[:_MAX_AUDITED_IDS],
+                "count": cases,
             },
             detail=f"revoked {', '.join(codenames)} from {agencies.get(agency_id, agency_id)} on "
-            f"{len(case_ids)} case(s): {cause}{suffix}",
+            f"{where(kind, provider_id, case_ids, cases)}: {cause}{suffix}",
         )
 
 
@@ -520,7 +712,9 @@ def diff_grants(
     case_ids: Any = None, agency_ids: Any = None, *, on: date | None = None
 ) -> tuple[list[GrantRow], list[GrantRow]]:
     """(missing, extra): grants the in-force terms call for but the database lacks, and grants
-    the database holds that no in-force term calls for. Changes nothing."""
+    the database holds that no in-force term calls for. Changes nothing. An agency-wide grant
+    is one row whose `case_id` is None and `case_number` reads "every case of <provider>"
+    (compared only when the diff is not limited to some cases)."""
     from django.db import connection
 
     case_list, agency_list = _ids(case_ids), _ids(agency_ids)
@@ -542,11 +736,34 @@ def diff_grants(
     """
     missing_body = f"SELECT group_id, permission_id, case_id FROM ({desired}) d EXCEPT {existing}"
     extra_body = f"{existing} EXCEPT SELECT group_id, permission_id, case_id FROM ({desired}) d"
+    queries = [named.format(body=missing_body, **t), named.format(body=extra_body, **t)]
+    if case_list is None:
+        wide = (
+            f"SELECT group_id, permission_id, provider_id FROM ({_desired_wide_sql(agency_list)}) w"
+        )
+        held = f"""SELECT g.group_id, g.permission_id, g.provider_id FROM {t["wide"]} g
+                   WHERE {_group_scope_sql(agency_list)}"""
+        named_wide = """
+            SELECT COALESCE(ag.short_name, 'group ' || x.group_id::text), p.codename,
+                   'every case of ' || pr.short_name, NULL
+            FROM ({body}) x
+            LEFT JOIN {agency} ag ON ag.group_id = x.group_id
+            JOIN {perm} p ON p.id = x.permission_id
+            JOIN {agency} pr ON pr.id = x.provider_id
+            ORDER BY 3, 1, 2
+        """
+        queries += [
+            named_wide.format(body=f"{wide} EXCEPT {held}", **t),
+            named_wide.format(body=f"{held} EXCEPT {wide}", **t),
+        ]
+    found: list[list[GrantRow]] = []
     with connection.cursor() as cursor:
-        cursor.execute(named.format(body=missing_body, **t), params)
-        missing = [GrantRow(*row) for row in cursor.fetchall()]
-        cursor.execute(named.format(body=extra_body, **t), params)
-        extra = [GrantRow(*row) for row in cursor.fetchall()]
+        for sql in queries:
+            cursor.execute(sql, params)
+            found.append([GrantRow(*row) for row in cursor.fetchall()])
+    missing, extra = found[0], found[1]
+    if len(found) == 4:
+        missing, extra = found[2] + missing, found[3] + extra
     return missing, extra
 
 

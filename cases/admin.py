@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from agencies.querysets import staff_of
 from cases.models import (
     AddressVerification,
+    AgencyWideGrant,
     Alert,
     BoardDecision,
     BoardReview,
@@ -218,6 +220,25 @@ class CaseGrantAdmin(ReadOnlyAdminMixin, RestrictedModelAdmin):
     def restrict_queryset(self, request: HttpRequest, queryset: QuerySet, action: str) -> QuerySet:
         visible = Case.objects.restrict(request.user, "view").values("pk")
         return queryset.filter(content_object__in=visible)
+
+
+@admin.register(AgencyWideGrant)
+class AgencyWideGrantAdmin(ReadOnlyAdminMixin, RestrictedModelAdmin):
+    """Agency-wide grants (scope-`all` terms; cases.access.sync_grants): read-only. Visible to
+    the provider's and the recipient's people."""
+
+    list_display = ("group", "permission", "provider")
+    list_select_related = ("group", "permission__content_type", "provider")
+    list_filter = ("permission__codename",)
+    search_fields = ("group__name", "provider__short_name")
+
+    def restrict_queryset(self, request: HttpRequest, queryset: QuerySet, action: str) -> QuerySet:
+        if request.user.is_superuser:
+            return queryset
+        staff = staff_of(request.user)
+        if staff is None:
+            return queryset.none()
+        return queryset.filter(Q(provider_id=staff.agency_id) | Q(group_id=staff.agency.group_id))
 
 
 # --- assessments, level history, case plan ----------------------------------------------

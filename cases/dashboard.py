@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest
 
 from agencies.choices import RecordType, Role
@@ -280,7 +280,7 @@ def agency_admin_panel(request: HttpRequest, staff: Any) -> dict[str, Any]:
     """MOUs of my agency by status with expiry dates, staff, training compliance and access
     (counts only)."""
     from agencies.models import StaffMember, TrainingRecord, TrainingRequirement
-    from cases.models import Case, CaseGroupObjectPermission
+    from cases.models import AgencyWideGrant, Case, CaseGroupObjectPermission
     from mou.choices import MOUStatus
     from mou.models import MOU
 
@@ -324,15 +324,24 @@ def agency_admin_panel(request: HttpRequest, staff: Any) -> dict[str, Any]:
     lead = Case.objects.unrestricted().filter(lead_agency_id=staff.agency_id)  # counts only
     access = {
         "lead_cases": lead.count(),
-        "shared_out": CaseGroupObjectPermission.objects.filter(
-            content_object__lead_agency_id=staff.agency_id
+        # an agency-wide grant shares every case of the provider; per-case grants the rest
+        "shared_out": lead.filter(
+            Exists(AgencyWideGrant.objects.filter(provider_id=OuterRef("lead_agency_id")))
+            | Exists(CaseGroupObjectPermission.objects.filter(content_object_id=OuterRef("pk")))
+        ).count(),
+        "shared_in": Case.objects.unrestricted()
+        .filter(
+            Q(
+                lead_agency_id__in=AgencyWideGrant.objects.filter(
+                    group_id=staff.agency.group_id
+                ).values("provider_id")
+            )
+            | Q(
+                pk__in=CaseGroupObjectPermission.objects.filter(
+                    group_id=staff.agency.group_id
+                ).values("content_object_id")
+            )
         )
-        .values("content_object_id")
-        .distinct()
-        .count(),
-        "shared_in": CaseGroupObjectPermission.objects.filter(group_id=staff.agency.group_id)
-        .values("content_object_id")
-        .distinct()
         .count(),
     }
     return {

@@ -1,8 +1,9 @@
 """What "visible to this user" means for case data: role ∩ agency standing.
 
 Standing on a case: the user's agency is the case's lead agency, or its auth group holds the
-guardian object permission `<action>_<record_type>` on the case (derived from active MOU terms
-by cases.access.sync_grants). Child records inherit standing from their case.
+permission `<action>_<record_type>` on every case of the lead agency (AgencyWideGrant, from
+scope-`all` terms) or on the case itself (guardian object permission, from scope-`assigned`
+terms); both derived from the in-force MOU terms by cases.access.sync_grants. Child records inherit standing from their case.
 Field allow-lists (the third check) are applied when rendering: cases.access.allowed_fields.
 """
 
@@ -57,14 +58,22 @@ def standing_q(user: Any, action: str, record_type: str, prefix: str = "") -> Q 
     scopes = getattr(user, "_sartcm_scopes", None)  # set by API-key authentication
     if scopes is not None and f"{action}:{record_type}" not in scopes:
         return None
-    from cases.models import CaseGroupObjectPermission
+    from cases.models import AgencyWideGrant, CaseGroupObjectPermission
 
-    granted = CaseGroupObjectPermission.objects.filter(
-        group_id=staff.agency.group_id,
-        permission_id=permission_id(permission_codename(action, record_type)),
-    ).values("content_object_id")
+    held = {
+        "group_id": staff.agency.group_id,
+        "permission_id": permission_id(permission_codename(action, record_type)),
+    }
+    # scope-`all` terms: every case of the providers (one agency-wide row per permission)
+    providers = AgencyWideGrant.objects.filter(**held).values("provider_id")
+    # scope-`assigned` terms: the cases the agency is on the team of (one row per case)
+    granted = CaseGroupObjectPermission.objects.filter(**held).values("content_object_id")
     id_field = f"{prefix}id" if prefix else "pk"
-    return Q(**{f"{prefix}lead_agency_id": staff.agency_id}) | Q(**{f"{id_field}__in": granted})
+    return (
+        Q(**{f"{prefix}lead_agency_id": staff.agency_id})
+        | Q(**{f"{prefix}lead_agency_id__in": providers})
+        | Q(**{f"{id_field}__in": granted})
+    )
 
 
 class CaseQuerySet(RestrictedQuerySet):

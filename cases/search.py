@@ -153,10 +153,7 @@ def parse_query(raw: str) -> ParsedQuery:
 
 def _name_q(field_name: str, token: str) -> Q:
     """The field matches the token by prefix, or (3+ characters) by trigram similarity."""
-    q = Q(**{f"{field_name}__ilike": _like_prefix(token)})
-    if len(token) >= MIN_TRIGRAM_LENGTH:
-        q |= Q(**{f"{field_name}__trigram_match": token})
-    return q
+    return reduce(operator.or_, _name_branches(field_name, token))
 
 
 def _flag(q: Q) -> ExpressionWrapper:
@@ -205,22 +202,35 @@ class SearchOutcome:
         return len(self.results)
 
 
+def _name_branches(field_name: str, token: str) -> list[Q]:
+    """_name_q as separate conditions, one per index scan (prefix, then trigram)."""
+    branches = [Q(**{f"{field_name}__ilike": _like_prefix(token)})]
+    if len(token) >= MIN_TRIGRAM_LENGTH:
+        branches.append(Q(**{f"{field_name}__trigram_match": token}))
+    return branches
+
+
 def _name_candidates(names: tuple[str, ...]) -> Any:
     """Ids of offenders with a first or last name, or an alias last name, matching any of the
     name parts: a UNION of scans each served by a trigram GIN index (middle names and alias
-    first names have no index, so a part matching only those does not find a person)."""
-    direct = Q()
-    alias = Q()
-    for token in names:
-        direct |= _name_q("first_name", token) | _name_q("last_name", token)
-        alias |= _name_q("last_name", token)
-    return (
-        Offender.objects.unrestricted()
-        .filter(direct)
-        .order_by()
-        .values("pk")
-        .union(OffenderAlias.objects.unrestricted().filter(alias).order_by().values("offender_id"))
-    )
+    first names have no index, so a part matching only those does not find a person).
+
+    One SELECT per field, part and operator: an OR of them in one SELECT is planned as a
+    sequential scan computing every trigram of 100,000 names (≈170 ms); the union of bitmap
+    index scans takes ≈25 ms."""
+    offenders = Offender.objects.unrestricted().order_by()
+    aliases = OffenderAlias.objects.unrestricted().order_by()
+    scans = [
+        offenders.filter(branch).values("pk")
+        for token in names
+        for field_name in ("first_name", "last_name")
+        for branch in _name_branches(field_name, token)
+    ] + [
+        aliases.filter(branch).values("offender_id")
+        for token in names
+        for branch in _name_branches("last_name", token)
+    ]
+    return scans[0].union(*scans[1:])
 
 
 def _candidates(user: Any, parsed: ParsedQuery) -> list[Offender]:

@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
-from cases.access import count_coverage, sync_grants
+from cases.access import count_coverage, revoke_on_lead_change, sync_grants
 from cases.models import Case, CaseAssignment
 from mou.services import register_coverage_counter
 from mou.signals import mou_access_changed
@@ -56,6 +56,8 @@ def sync_on_case_save(sender: Any, instance: Case, created: bool, **kwargs: Any)
     if created or before != instance.lead_agency_id:
         reason = "case created" if created else "lead agency changed"
         sync_grants(case_ids=[instance.pk], reason=reason)
+        if not created:
+            revoke_on_lead_change(instance.pk, before)
     instance._loaded_lead_agency_id = instance.lead_agency_id  # type: ignore[attr-defined]
 
 

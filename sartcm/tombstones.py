@@ -2,7 +2,7 @@
 
 - Deleted: every model with `RECORD_TYPE` gets a pre_delete receiver that notes which agencies
   had standing on the object's case for its record type *at that moment* (the lead agency
-  plus agencies holding the `view_<record type>` grant), and a post_delete receiver that
+  plus agencies holding the `view_<record type>` grant on the case or agency-wide), and a post_delete receiver that
   writes one `SyncTombstone` row per such agency, in the deleting transaction. Agencies that
   never saw the case never learn of the deletion.
 - Revoked: `record_revocations(rows)` is called by the grant-sync service with the view grants
@@ -33,7 +33,7 @@ def agencies_with_view(
     agencies whose group holds the view grant. `leads` (case id -> lead agency id) saves the
     query for leads already known."""
     from agencies.choices import permission_codename
-    from cases.models import Case, CaseGroupObjectPermission
+    from cases.models import AgencyWideGrant, Case, CaseGroupObjectPermission
 
     ids = sorted(set(case_ids))
     known = leads if leads is not None else {}
@@ -41,12 +41,22 @@ def agencies_with_view(
     if missing:
         known.update(Case.objects.filter(pk__in=missing).values_list("pk", "lead_agency_id"))
     result: dict[int, set[int]] = {pk: {known[pk]} for pk in ids if pk in known}
+    codename = permission_codename("view", record_type)
     for case_id, agency_id in CaseGroupObjectPermission.objects.filter(
-        content_object_id__in=ids,
-        permission__codename=permission_codename("view", record_type),
-        group__agency__isnull=False,
+        content_object_id__in=ids, permission__codename=codename, group__agency__isnull=False
     ).values_list("content_object_id", "group__agency__id"):
         result.setdefault(case_id, set()).add(agency_id)
+    # agency-wide grants (scope-`all` terms): every case of the provider
+    wide: dict[int, set[int]] = {}
+    for provider_id, agency_id in AgencyWideGrant.objects.filter(
+        provider_id__in={known[pk] for pk in ids if pk in known},
+        permission__codename=codename,
+        group__agency__isnull=False,
+    ).values_list("provider_id", "group__agency__id"):
+        wide.setdefault(provider_id, set()).add(agency_id)
+    for pk in ids:
+        if pk in known and known[pk] in wide:
+            result.setdefault(pk, set()).update(wide[known[pk]])
     return result
 
 

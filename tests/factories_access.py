@@ -17,6 +17,26 @@ from tests.factories import AgencyFactory, StaffFactory, UserFactory
 TODAY = dt.date.today
 
 
+def implied_grants(term: DataSharingTerm, case: Any) -> None:
+    """Write the grant rows cases.access.sync_grants derives from `term` for `case`, without
+    looking at whether the term is in force (tests use this to leave a stale grant behind):
+    one agency-wide row per action for a scope-`all` term (every case of the provider, cases
+    opened later too), one row on the case for a scope-`assigned` term."""
+    from agencies.choices import permission_codename
+    from cases.models import AgencyWideGrant, CaseGroupObjectPermission
+    from cases.querysets import permission_id
+
+    for action in term.actions:
+        held = {
+            "group_id": term.recipient.group_id,
+            "permission_id": permission_id(permission_codename(action, term.record_type)),
+        }
+        if term.scope == TermScope.ALL:
+            AgencyWideGrant.objects.get_or_create(**held, provider_id=term.provider_id)
+        else:
+            CaseGroupObjectPermission.objects.get_or_create(**held, content_object=case)
+
+
 def staff(
     agency: Agency,
     *roles: str,

@@ -9,20 +9,19 @@ from typing import Any
 import factory
 from django.utils import timezone
 
-from agencies.choices import Role, permission_codename
+from agencies.choices import Role
 from agencies.models import Agency, StaffMember
 from cases.models import (
     Case,
     CaseAssignment,
-    CaseGroupObjectPermission,
     CasePlanGoal,
     Conviction,
 )
-from cases.querysets import permission_id
 from mou.choices import MOUStatus, TermScope
 from mou.models import DataSharingTerm, MOUParty
 from protocols.models import Instrument, LevelMapping, ReassessmentInterval
 from tests.factories import AgencyFactory, MOUFactory, StaffFactory, TermFactory
+from tests.factories_access import implied_grants
 
 
 class ConvictionFactory(factory.django.DjangoModelFactory):
@@ -130,12 +129,7 @@ def share(
         CaseAssignment.objects.get_or_create(
             case=case, agency=recipient, role="supervision_officer", end_date=None
         )
-    for action in actions:
-        CaseGroupObjectPermission.objects.get_or_create(
-            group=recipient.group,
-            permission_id=permission_id(permission_codename(action, record_type)),
-            content_object=case,
-        )
+    implied_grants(term, case)
     return term
 
 

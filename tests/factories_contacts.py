@@ -43,6 +43,7 @@ from tests.factories import (
     TermFactory,
     UserFactory,
 )
+from tests.factories_access import implied_grants
 
 
 def local_dt(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
@@ -208,8 +209,7 @@ def share(
         ).exists()
     ):
         CaseAssignment.objects.create(case=case, agency=recipient, role=TeamRole.OTHER)
-    for action in actions:
-        grant(case, recipient, action, record_type)
+    implied_grants(term, case)
     return term
 
 

@@ -14,7 +14,6 @@ from cases.models import (
     AddressVerification,
     Case,
     CaseAssignment,
-    CaseGroupObjectPermission,
     RegistrationEvent,
     RegistrationRecord,
     ReleasePlan,
@@ -22,12 +21,13 @@ from cases.models import (
     TreatmentEnrollment,
     TreatmentReport,
 )
-from cases.querysets import _PERMISSION_IDS, permission_id
+from cases.querysets import _PERMISSION_IDS
 from mou.choices import MOUStatus, TermScope
 from mou.models import MOU, DataSharingTerm, MOUParty
 from protocols.choices import RegistrationRule, Tier
 from protocols.models import AlertSetting, Holiday, Instrument, RegistrationSchedule
 from tests.factories import AgencyFactory, CaseFactory, StaffFactory, UserFactory
+from tests.factories_access import implied_grants
 
 EPOCH = dt.date(2020, 1, 1)
 
@@ -227,12 +227,7 @@ def share(
         actions=actions,
         scope=scope,
     )
-    for action in actions:
-        CaseGroupObjectPermission.objects.get_or_create(
-            group=recipient.group,
-            permission_id=permission_id(f"{action}_{record_type}"),
-            content_object=case,
-        )
+    implied_grants(term, case)
     return term
 
 

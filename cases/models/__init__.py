@@ -7,7 +7,13 @@ from cases.models.assessments import (
     RiskAssessment,
     SupervisionLevelChange,
 )
-from cases.models.core import Case, CaseAssignment, CaseCondition, CaseGroupObjectPermission
+from cases.models.core import (
+    AgencyWideGrant,
+    Case,
+    CaseAssignment,
+    CaseCondition,
+    CaseGroupObjectPermission,
+)
 from cases.models.offenders import Conviction, Offender, OffenderAlias
 from cases.models.registration import AddressVerification, RegistrationEvent, RegistrationRecord
 from cases.models.release import (
@@ -32,6 +38,7 @@ __all__ = [
     "CaseAssignment",
     "CaseCondition",
     "CaseGroupObjectPermission",
+    "AgencyWideGrant",
     "CasePlanGoal",
     "Conviction",
     "HouseholdMember",

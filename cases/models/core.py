@@ -197,3 +197,31 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
         abstract = False
         # guardian's unique_together (group, permission, content_object) is the index that
         # serves restrict(): WHERE group_id = %s AND permission_id = %s -> content_object_id
+
+
+class AgencyWideGrant(models.Model):
+    """Standing on EVERY case whose lead agency is `provider`: one row per recipient agency
+    group, permission and provider, for MOU terms of scope `all`.
+
+    A statewide term would otherwise need one CaseGroupObjectPermission row per case and
+    permission (100,000 cases x 36 permissions = 3.6 million rows for one community
+    supervision district); this is one row per permission, and it covers cases opened later
+    without a sync. Per-case rows remain for scope `assigned` (the case team decides).
+    Derived state: written only by cases.access.sync_grants from the in-force MOU terms.
+    """
+
+    group = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="+")
+    permission = models.ForeignKey("auth.Permission", on_delete=models.CASCADE, related_name="+")
+    provider = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            # also the index that serves restrict(): group + permission -> provider ids
+            models.UniqueConstraint(
+                fields=["group", "permission", "provider"], name="cases_agencywidegrant_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["provider"], name="cases_agencywidegrant_provider")]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.permission.codename} on every case of {self.provider}"

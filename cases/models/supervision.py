@@ -36,13 +36,16 @@ class SupervisionContact(models.Model):
     objects = CaseRecordQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-contact_at"]
+        ordering = ["-contact_at", "-id"]
         indexes = [
             # Compliance per requirement: WHERE case_id = %s AND contact_type = %s AND contact_at >= %s
             models.Index(
                 fields=["case", "contact_type", "-contact_at"], name="contact_case_type_at_idx"
             ),
             models.Index(fields=["updated_at"], name="contact_updated_idx"),
+            # the contacts list, newest first, for an agency that sees many cases: walk the
+            # newest rows and stop at a page (without it: sort all 4 million, ~4 s)
+            models.Index(fields=["-contact_at", "-id"], name="contact_at_idx"),
         ]
         constraints = [
             # "Not in the future" is checked in the service (a CHECK cannot use now()).

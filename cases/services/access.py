@@ -18,7 +18,7 @@ from agencies.choices import Action, RecordType, Role, permission_codename
 from agencies.querysets import staff_of
 from agencies.roles import AUDIT_ROLES, ROLE_PERMISSIONS
 from cases.access import ALL_FIELDS, GrantRow, SyncResult, diff_grants, sync_grants
-from cases.models import Case, CaseAssignment, CaseGroupObjectPermission
+from cases.models import AgencyWideGrant, Case, CaseAssignment, CaseGroupObjectPermission
 from mou.choices import MOUStatus, TermScope
 from mou.models import DataSharingTerm
 from sartcm import audit
@@ -182,6 +182,10 @@ def explain(user: Any, case: Case, on: date | None = None) -> Explanation:
     held = set(
         CaseGroupObjectPermission.objects.filter(
             content_object=case, group_id=staff.agency.group_id
+        ).values_list("permission__codename", flat=True)
+    ) | set(
+        AgencyWideGrant.objects.filter(
+            provider_id=case.lead_agency_id, group_id=staff.agency.group_id
         ).values_list("permission__codename", flat=True)
     )
     rows = []

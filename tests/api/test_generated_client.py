@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from agencies.choices import RecordType, Role
-from cases.models import CaseGroupObjectPermission
+from cases.models import AgencyWideGrant, CaseGroupObjectPermission
 from sartcm.tombstones import record_revocations
 from tests.factories import AgencyFactory
 from tests.factories_contacts import SupervisionContactFactory, build_world, share
@@ -191,6 +191,7 @@ def test_generated_client_sync_round_trip(generated, live_server) -> None:  # no
 
     # and the partner loses its standing on the case (the grant sync records the revocation)
     CaseGroupObjectPermission.objects.filter(group=partner.group).delete()
+    AgencyWideGrant.objects.filter(group=partner.group).delete()
     record_revocations([(partner.pk, world.case.pk, RecordType.CONTACTS)])
 
     # then after one more sync each local copy equals what the server lets it see

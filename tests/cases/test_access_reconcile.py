@@ -11,7 +11,7 @@ from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 
 from agencies.choices import RecordType
-from cases.models import CaseGroupObjectPermission
+from cases.models import AgencyWideGrant, CaseGroupObjectPermission
 from cases.tasks import access_reconcile
 from mou import services
 from mou.choices import TermScope
@@ -66,8 +66,8 @@ def test_check_lists_tampered_grants_and_exits_non_zero_without_changing_them() 
     doc, csa = agency("PDOC"), agency("PCSA")
     case = CaseFactory(lead_agency=doc)
     mou_with_terms(doc, {csa: [term_spec(RecordType.STATUS, ["status"], scope=TermScope.ALL)]})
-    # tamper: drop the rightful grant, add a rogue one
-    CaseGroupObjectPermission.objects.all().delete()
+    # tamper: drop the rightful (agency-wide) grant, add a rogue one
+    AgencyWideGrant.objects.all().delete()
     CaseGroupObjectPermission.objects.create(
         group=csa.group,
         permission=Permission.objects.get(codename="change_status"),
@@ -77,7 +77,7 @@ def test_check_lists_tampered_grants_and_exits_non_zero_without_changing_them() 
     with pytest.raises(CommandError, match="1 missing, 1 extra"):
         call_command("access_reconcile", "--check", stdout=out)
     listing = out.getvalue()
-    assert f"missing: PCSA view_status on case {case.case_number}" in listing
+    assert "missing: PCSA view_status on every case of PDOC" in listing
     assert f"extra: PCSA change_status on case {case.case_number}" in listing
     assert CaseGroupObjectPermission.objects.get().permission.codename == "change_status"
     # without --check the drift is repaired and reported
@@ -91,6 +91,6 @@ def test_the_nightly_task_repairs_and_reports_drift() -> None:
     doc, csa = agency("PDOC"), agency("PCSA")
     CaseFactory(lead_agency=doc)
     mou_with_terms(doc, {csa: [term_spec(RecordType.STATUS, ["status"], scope=TermScope.ALL)]})
-    CaseGroupObjectPermission.objects.all().delete()
+    AgencyWideGrant.objects.all().delete()
     assert access_reconcile() == {"missing": 1, "extra": 0}
     assert access_reconcile() == {"missing": 0, "extra": 0}

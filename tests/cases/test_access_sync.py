@@ -11,7 +11,7 @@ from django.contrib.auth.models import Permission
 
 from agencies.choices import RecordType
 from cases.access import diff_grants, sync_grants
-from cases.models import Case, CaseAssignment, CaseGroupObjectPermission
+from cases.models import AgencyWideGrant, Case, CaseAssignment, CaseGroupObjectPermission
 from mou.choices import MOUStatus, TermScope
 from mou.models import DataSharingTerm
 from sartcm.models import AuditAction, AuditEvent
@@ -24,16 +24,31 @@ TODAY = dt.date.today()
 
 
 def grants(agency_: Any = None) -> set[tuple[str, str, str]]:
-    """(agency, permission, case number) of every grant row."""
+    """(agency, permission, case number) of every grant in effect: each per-case row, and each
+    agency-wide row expanded to the cases its provider leads."""
     rows = CaseGroupObjectPermission.objects.select_related(
         "group__agency", "permission", "content_object"
     )
+    wide = AgencyWideGrant.objects.select_related("group__agency", "permission")
     if agency_ is not None:
         rows = rows.filter(group=agency_.group)
+        wide = wide.filter(group=agency_.group)
     return {
         (g.group.agency.short_name, g.permission.codename, g.content_object.case_number)
         for g in rows
+    } | {
+        (w.group.agency.short_name, w.permission.codename, number)
+        for w in wide
+        for number in Case.objects.filter(lead_agency_id=w.provider_id).values_list(
+            "case_number", flat=True
+        )
     }
+
+
+def delete_all_grants() -> None:
+    """Delete every grant row, both kinds (a tampered or lost grant table)."""
+    CaseGroupObjectPermission.objects.all().delete()
+    AgencyWideGrant.objects.all().delete()
 
 
 @pytest.fixture
@@ -69,6 +84,30 @@ def test_scope_assigned_grants_only_team_cases_and_scope_all_every_case(doc, csa
     }
     # and the lead agency's standing stays implicit
     assert not grants(doc)
+    # the scope-all term is ONE agency-wide row, whatever the number of cases; the
+    # assigned-scope term one row per team case and action
+    assert AgencyWideGrant.objects.count() == 1
+    assert CaseGroupObjectPermission.objects.count() == 2
+
+
+def test_an_agency_wide_grant_covers_cases_opened_later_without_a_row_per_case(doc, csa) -> None:
+    mou_with_terms(doc, {csa: [term_spec(RecordType.STATUS, ["status"], scope=TermScope.ALL)]})
+    later = [CaseFactory(lead_agency=doc) for _ in range(3)]
+    assert {g[2] for g in grants(csa)} == {c.case_number for c in later}
+    assert not CaseGroupObjectPermission.objects.exists()
+    assert diff_grants() == ([], [])
+
+
+def test_an_assigned_term_adds_no_row_where_an_all_cases_term_already_grants(doc, csa) -> None:
+    case = CaseFactory(lead_agency=doc)
+    AssignmentFactory(case=case, agency=csa)
+    mou_with_terms(doc, {csa: [term_spec(RecordType.STATUS, ["status"], ["view"], TermScope.ALL)]})
+    mou_with_terms(
+        doc,
+        {csa: [term_spec(RecordType.STATUS, ["supervision_level"], ["view"], TermScope.ASSIGNED)]},
+    )
+    assert grants() == {("PCSA", "view_status", case.case_number)}
+    assert not CaseGroupObjectPermission.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -144,7 +183,7 @@ def test_tampered_grants_are_repaired_and_the_revoke_is_audited(doc, csa) -> Non
     case = CaseFactory(lead_agency=doc)
     mou_with_terms(doc, {csa: [term_spec(RecordType.STATUS, ["status"], scope=TermScope.ALL)]})
     # given someone deleted a grant and added one no term calls for
-    CaseGroupObjectPermission.objects.all().delete()
+    delete_all_grants()
     rogue = Permission.objects.get(codename="view_polygraph")
     CaseGroupObjectPermission.objects.create(group=csa.group, permission=rogue, content_object=case)
     missing, extra = diff_grants()
@@ -161,22 +200,34 @@ def test_tampered_grants_are_repaired_and_the_revoke_is_audited(doc, csa) -> Non
 def test_a_scoped_sync_touches_only_its_cases_and_agencies(doc, csa) -> None:
     other = agency("HVS")
     first, second = CaseFactory(lead_agency=doc), CaseFactory(lead_agency=doc)
+    for case in (first, second):
+        AssignmentFactory(case=case, agency=csa)
+        AssignmentFactory(case=case, agency=other)
     mou_with_terms(
         doc,
         {
-            csa: [term_spec(RecordType.STATUS, ["status"], scope=TermScope.ALL)],
-            other: [term_spec(RecordType.STATUS, ["status"], scope=TermScope.ALL)],
+            csa: [
+                term_spec(RecordType.STATUS, ["status"], scope=TermScope.ASSIGNED),
+                term_spec(RecordType.IDENTITY, ["last_name"], scope=TermScope.ALL),
+            ],
+            other: [term_spec(RecordType.STATUS, ["status"], scope=TermScope.ASSIGNED)],
         },
     )
-    CaseGroupObjectPermission.objects.all().delete()
-    # a sync scoped to one case restores that case only
+    delete_all_grants()
+    # a sync scoped to one case restores that case's per-case grants only (case events never
+    # change agency-wide grants, so it leaves those alone)
     sync_grants(case_ids=[first.pk])
-    assert {g[2] for g in grants()} == {first.case_number}
-    # a sync scoped to one agency restores that agency only
+    assert grants() == {
+        ("PCSA", "view_status", first.case_number),
+        ("HVS", "view_status", first.case_number),
+    }
+    # a sync scoped to one agency restores that agency only, agency-wide grants included
     sync_grants(agency_ids=[csa.pk])
     assert grants() == {
         ("PCSA", "view_status", first.case_number),
         ("PCSA", "view_status", second.case_number),
+        ("PCSA", "view_identity", first.case_number),
+        ("PCSA", "view_identity", second.case_number),
         ("HVS", "view_status", first.case_number),
     }
     assert sync_grants(case_ids=[]).drift == 0  # an empty scope is a no-op

@@ -137,9 +137,14 @@ def board():  # noqa: ANN201
     return lead, board_agency, member
 
 
-def refer(case, board_agency) -> None:  # noqa: ANN001
-    share(case, board_agency, RecordType.RELEASE_PLANS, ["status", "release_date"])
-    share(case, board_agency, RecordType.IDENTITY, ["first_name", "last_name"])
+def refer(plan, board_agency) -> None:  # noqa: ANN001
+    """The plan referred to the board (a board sees only plans referred to it), with the
+    terms sharing its status, release date and the offender's name."""
+    from cases.models import BoardReview
+
+    BoardReview.objects.create(plan=plan, case=plan.case, board=board_agency)
+    share(plan.case, board_agency, RecordType.RELEASE_PLANS, ["status", "release_date"])
+    share(plan.case, board_agency, RecordType.IDENTITY, ["first_name", "last_name"])
 
 
 def test_board_queue_lists_referred_plans_by_release_date(client, board) -> None:  # noqa: ANN001
@@ -151,7 +156,7 @@ def test_board_queue_lists_referred_plans_by_release_date(client, board) -> None
     draft = release_plan(CaseFactory(lead_agency=lead), status="draft")
     not_referred = release_plan(CaseFactory(lead_agency=lead))
     for plan in (later, sooner, draft):
-        refer(plan.case, board_agency)
+        refer(plan, board_agency)
     data = panels(client, member)["board-queue"]
     assert [r["plan"].pk for r in data["rows"]] == [sooner.pk, later.pk]
     assert data["total"] == 2
@@ -161,7 +166,7 @@ def test_board_queue_lists_referred_plans_by_release_date(client, board) -> None
 
 def test_board_queue_of_another_board_is_empty(client, board) -> None:  # noqa: ANN001
     lead, board_agency, _ = board
-    refer(release_plan(CaseFactory(lead_agency=lead)).case, board_agency)
+    refer(release_plan(CaseFactory(lead_agency=lead)), board_agency)
     other = staff_user(AgencyFactory(kind=AgencyKind.PAROLE_BOARD), Role.BOARD_MEMBER)
     assert panels(client, other)["board-queue"] == {"rows": [], "total": 0}
 
@@ -171,7 +176,7 @@ def test_board_queue_queries_do_not_grow(client, board) -> None:  # noqa: ANN001
 
     def count_for(n: int) -> int:
         for _ in range(n):
-            refer(release_plan(CaseFactory(lead_agency=lead)).case, board_agency)
+            refer(release_plan(CaseFactory(lead_agency=lead)), board_agency)
         return queries(client, member)
 
     assert count_for(2) == count_for(10)

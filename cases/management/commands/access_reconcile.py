@@ -28,14 +28,14 @@ class Command(BaseCommand):
 
         with job_context("job"):
             report = reconcile(check=check)
-        for row in report.missing:
-            self.stdout.write(
-                f"missing: {row.agency} {row.permission} on case {row.case_number} (id {row.case_id})"
-            )
-        for row in report.extra:
-            self.stdout.write(
-                f"extra: {row.agency} {row.permission} on case {row.case_number} (id {row.case_id})"
-            )
+        for label, rows in (("missing", report.missing), ("extra", report.extra)):
+            for row in rows:
+                where = (
+                    row.case_number  # an agency-wide grant: "every case of <provider>"
+                    if row.case_id is None
+                    else f"case {row.case_number} (id {row.case_id})"
+                )
+                self.stdout.write(f"{label}: {row.agency} {row.permission} on {where}")
         summary = f"drift: {len(report.missing)} missing, {len(report.extra)} extra grants"
         if check:
             if report.drift:

@@ -1,0 +1,77 @@
+"""The suite's runners on a tiny dataset: personas are found and signed in (second factor
+included) and removed again; the access, page and search runners produce figures and leave
+the data as it was (their writes are rolled back). Timings are not asserted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from agencies.choices import RecordType
+from bench import measures, personas
+from cases.models import Case, CaseAssignment, SupervisionContact
+from mou.choices import TermScope
+from mou.models import MOU
+from sartcm.models import SyncTombstone
+from tests.factories import AssignmentFactory, CaseFactory
+from tests.factories_access import agency, mou_with_terms, staff, term_spec
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(settings: Any) -> dict[str, Any]:
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    doc, vs = agency("BDOC"), agency("BVS", kind="victim_services")
+    manager = staff(doc, "case_manager")
+    advocate = staff(vs, "victim_advocate")
+    cases = [CaseFactory(lead_agency=doc, case_manager=manager) for _ in range(3)]
+    AssignmentFactory(case=cases[0], agency=vs, role="victim_advocate")
+    mou_with_terms(
+        doc, {vs: [term_spec(RecordType.STATUS, ["status"], ["view"], TermScope.ASSIGNED)]}
+    )
+    return {"manager": manager, "advocate": advocate, "cases": cases}
+
+
+def test_personas_sign_in_with_a_second_factor_and_are_cleaned_up(world) -> None:
+    found = personas.pick_personas()
+    assert found["lead"].staff == world["manager"]
+    assert found["limited"].staff == world["advocate"]
+    client = personas.signed_in(Client(), found["lead"].user)
+    assert client.get("/").status_code == 200  # not sent back to the logon
+    assert client.get("/cases/caseload/").status_code == 200
+    assert personas.cleanup() == 1
+    assert not TOTPDevice.objects.filter(name=personas.BENCH_DEVICE).exists()
+    assert not Session.objects.exists()
+
+
+def test_runners_report_figures_and_roll_back_their_writes(world) -> None:
+    found = personas.pick_personas()
+    run = measures.Run(quick=True, personas=found, on=world["cases"][0].supervision_start)
+    before = (
+        MOU.objects.count(),
+        CaseAssignment.objects.count(),
+        SyncTombstone.objects.count(),
+        SupervisionContact.objects.count(),
+    )
+    figures = measures.access(run) + measures.pages(run) + measures.search(run)
+    after = (
+        MOU.objects.count(),
+        CaseAssignment.objects.count(),
+        SyncTombstone.objects.count(),
+        SupervisionContact.objects.count(),
+    )
+    assert after == before
+    assert Case.objects.count() == 3
+    groups = {f.group for f in figures}
+    assert groups == {"access", "pages", "search"}
+    for figure in figures:
+        assert figure.measure and figure.target and figure.result
+        assert figure.passed in (True, False, None)
+    pages = [f for f in figures if f.group == "pages"]
+    assert all("HTTP 200" in f.note for f in pages), [f.note for f in pages]
+    personas.cleanup()
