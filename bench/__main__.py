@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         section = report.results_section(
             figures,
             machine,
-            datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             counts,
             notes,
             command=command,

@@ -393,7 +393,7 @@ def api(run: Run) -> list[Figure]:
                     figures.append(
                         Figure(
                             "api",
-                            "  … against the raw SQL for the same rows",
+                            f"{name} {kind} as {persona.key}: API ÷ raw SQL for the same rows",
                             "≤ 3×",
                             f"{p50 / raw50:.1f}× (raw {ms(raw50)})",
                             p50 / raw50 <= 3,
@@ -463,7 +463,7 @@ def search(run: Run) -> list[Figure]:
     total = Offender.objects.unrestricted().count()
     rounds = run.samples(5, 2)
     with rolled_back():
-        for key in ("lead", "limited"):
+        for key in ("lead", "wide"):  # both see identity (the advocate's terms do not share it)
             persona = run.personas.get(key)
             if persona is None:
                 continue

