@@ -106,3 +106,9 @@ def staff_of(user: Any) -> Any:
     )
     user._sartcm_staff = staff
     return staff
+
+
+def prime_staff_of(user: Any, staff: Any) -> None:
+    """Set what `staff_of(user)` answers for this request (`staff` already loaded with its
+    agency, and only if active in an active agency; else None)."""
+    user._sartcm_staff = staff

@@ -72,15 +72,22 @@ def _load_terms(user: Any, agency_id: int, cache: AccessCache) -> None:
     cache.loaded = True
 
 
-def prefetch_assignments(user: Any, case_ids: list[int]) -> None:
-    """Load, in one query, whether the user's agency is on the team of each case of a page."""
+def prefetch_assignments(
+    user: Any, case_ids: list[int], lead_agencies: dict[int, int] | None = None
+) -> None:
+    """Load, in one query, whether the user's agency is on the team of each case of a page.
+
+    `lead_agencies` ({case id: lead agency id}, where known): cases the user's agency leads
+    are skipped (the lead agency sees every field; team membership is not asked)."""
     from cases.models import CaseAssignment
 
     staff = staff_of(user)
     if staff is None:
         return
     cache = _cache(user)
-    missing = [cid for cid in case_ids if cid not in cache.assigned]
+    own = staff.agency_id
+    leads = lead_agencies or {}
+    missing = [cid for cid in case_ids if cid not in cache.assigned and leads.get(cid) != own]
     if not missing:
         return
     on_team = set(

@@ -69,11 +69,108 @@ def standing_q(user: Any, action: str, record_type: str, prefix: str = "") -> Q 
     # scope-`assigned` terms: the cases the agency is on the team of (one row per case)
     granted = CaseGroupObjectPermission.objects.filter(**held).values("content_object_id")
     id_field = f"{prefix}id" if prefix else "pk"
+    facts = _standing_facts(staff, held)
+    if facts is None:  # outside a read-only request: the general form, no query here
+        return (
+            Q(**{f"{prefix}lead_agency_id": staff.agency_id})
+            | Q(**{f"{prefix}lead_agency_id__in": providers})
+            | Q(**{f"{id_field}__in": granted})
+        )
+    # In a read-only request the facts are resolved once (one query) and only the parts that
+    # can match are kept: a partner without agency-wide grants gets `id IN (its per-case
+    # grants)` alone, which the planner drives from the grant index instead of scanning
+    # every case to evaluate an OR of subplans; an agency without per-case grants gets
+    # `lead_agency_id IN (its own, its providers)` alone.
+    provider_ids, leads_cases, has_case_grants = facts
+    lead_ids = ([staff.agency_id] if leads_cases else []) + sorted(provider_ids)
+    q: Q | None = Q(**{f"{prefix}lead_agency_id__in": lead_ids}) if lead_ids else None
+    if has_case_grants:
+        by_grant = Q(**{f"{id_field}__in": granted})
+        q = by_grant if q is None else q | by_grant
+    return q
+
+
+def _facts_sql(group: str, agency: str) -> dict[str, str]:
+    """SQL for the standing facts of an agency (`group`, `agency`: SQL expressions of its auth
+    group id and its id): agency-wide (permission, provider) pairs, whether it leads any case,
+    and the permissions (of the one %s array parameter) it holds on at least one case."""
+    from cases.models import AgencyWideGrant, Case, CaseGroupObjectPermission
+
+    return {
+        "_standing_wide": f"""ARRAY(SELECT ARRAY[permission_id, provider_id]
+            FROM {AgencyWideGrant._meta.db_table} WHERE group_id = {group})""",
+        "_standing_leads": f"EXISTS(SELECT 1 FROM {Case._meta.db_table} WHERE lead_agency_id = {agency})",
+        "_standing_granted": f"""ARRAY(SELECT p FROM unnest(%s::integer[]) AS p
+            WHERE EXISTS(SELECT 1 FROM {CaseGroupObjectPermission._meta.db_table}
+                         WHERE group_id = {group} AND permission_id = p))""",
+    }
+
+
+def _all_permission_ids() -> list[int]:
+    if not _PERMISSION_IDS:
+        reload_permission_ids()
+    return sorted(set(_PERMISSION_IDS.values()))
+
+
+def standing_facts_select() -> tuple[dict[str, str], list[Any]]:
+    """`extra(select=..., select_params=...)` that loads the standing facts of a StaffMember
+    row fetched with `select_related("agency")`, in the same query (see keep_standing_facts)."""
     return (
-        Q(**{f"{prefix}lead_agency_id": staff.agency_id})
-        | Q(**{f"{prefix}lead_agency_id__in": providers})
-        | Q(**{f"{id_field}__in": granted})
+        _facts_sql('"agencies_agency"."group_id"', '"agencies_staffmember"."agency_id"'),
+        [_all_permission_ids()],
     )
+
+
+def keep_standing_facts(staff: Any) -> None:
+    """Keep the facts loaded by standing_facts_select() for the rest of a read-only request."""
+    from sartcm.context import current
+
+    kept = current().standing
+    if kept is not None and hasattr(staff, "_standing_wide"):
+        _keep(
+            kept,
+            staff.agency_id,
+            staff.agency.group_id,
+            staff._standing_wide,
+            staff._standing_leads,
+            staff._standing_granted,
+        )
+
+
+def _keep(
+    kept: dict, agency_id: int, group_id: int, wide: list, leads: bool, granted: list
+) -> None:
+    providers: dict[int, list[int]] = {}
+    for perm, provider in wide:
+        providers.setdefault(perm, []).append(provider)
+    kept[(agency_id, group_id)] = (providers, leads, set(granted))
+
+
+def _standing_facts(staff: Any, held: dict[str, int]) -> tuple[list[int], bool, bool] | None:
+    """For the staff member's agency and one permission: the providers granting it
+    agency-wide, whether the agency leads any case, whether it holds the permission on any
+    case. Resolved for every permission at once (a few index probes; usually loaded with the
+    staff record by the account-state query of the security middleware), kept for the rest
+    of a read-only request; None elsewhere."""
+    from django.db import connection
+
+    from sartcm.context import current
+
+    kept = current().standing
+    if kept is None:
+        return None
+    key = (staff.agency_id, held["group_id"])
+    if key not in kept:
+        group_id = held["group_id"]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT " + ", ".join(_facts_sql("%s", "%s").values()),
+                [group_id, staff.agency_id, _all_permission_ids(), group_id],
+            )
+            _keep(kept, staff.agency_id, group_id, *cursor.fetchone())
+    providers, leads_cases, with_case_grants = kept[key]
+    perm = held["permission_id"]
+    return providers.get(perm, []), leads_cases, perm in with_case_grants
 
 
 class CaseQuerySet(RestrictedQuerySet):

@@ -38,6 +38,42 @@ def object_repr(obj: Any) -> str:
     return str(obj)[:200]
 
 
+def known_lead_agency(obj: Any) -> int | None:
+    """The lead agency of the case `obj` belongs to, when it is already loaded (a case, or an
+    object whose `case` was fetched with it); None when finding it would need a query."""
+    if obj._meta.model_name == "case" and obj._meta.app_label == "cases":
+        return obj.lead_agency_id
+    try:
+        field = obj._meta.get_field("case")
+    except Exception:  # noqa: BLE001 - not under a case
+        return None
+    related = getattr(field, "related_model", None)
+    if not field.concrete or related is None or related._meta.label_lower != "cases.case":
+        return None
+    if field.is_cached(obj):
+        case = field.get_cached_value(obj)
+        return case.lead_agency_id if case is not None else None
+    return None
+
+
+def page_cases(
+    objects: Iterable[Any], audit_case_ids: Any
+) -> tuple[list[list[int]], dict[int, int]]:
+    """For a page of objects: the case ids each is disclosed through (`audit_case_ids(obj)`,
+    None = its own case), and the lead agency of those cases the loaded rows already tell."""
+    case_lists: list[list[int]] = []
+    owners: dict[int, int] = {}
+    for obj in objects:
+        ids = audit_case_ids(obj)
+        if ids is None:
+            cid = case_id_of(obj)
+            ids = [cid] if cid is not None else []
+            if cid is not None and (lead := known_lead_agency(obj)) is not None:
+                owners[cid] = lead
+        case_lists.append(list(ids))
+    return case_lists, owners
+
+
 def _agency_id(user: Any) -> int | None:
     cached = getattr(user, "_sartcm_staff", False) if user is not None else False
     if cached is not False:  # staff_of() already loaded it for this request
@@ -104,9 +140,20 @@ def record_reads(
 
     `fields_by_object` (same order as `objects`) names the fields disclosed per object when
     they differ from row to row (field allow-lists depend on each row's case)."""
+    AuditEvent.objects.bulk_create(
+        _read_rows(user, action, list(objects), fields, fields_by_object)
+    )
+
+
+def _read_rows(
+    user: Any,
+    action: str,
+    objects: list[models.Model],
+    fields: Iterable[str],
+    fields_by_object: Sequence[Iterable[str]] | None,
+) -> list[AuditEvent]:
     ctx = current()
     agency_id = _agency_id(user)
-    objects = list(objects)
     field_lists = (
         [sorted(f) for f in fields_by_object]
         if fields_by_object is not None
@@ -129,7 +176,24 @@ def record_reads(
         )
         for obj, field_list in zip(objects, field_lists, strict=True)
     ]
-    AuditEvent.objects.bulk_create(rows)
+    return rows
+
+
+def record_disclosure(
+    user: Any,
+    action: str,
+    objects: Iterable[models.Model],
+    *,
+    fields_by_object: Sequence[Iterable[str]],
+    case_ids_by_object: Sequence[Iterable[int] | None] | None = None,
+    known_owners: dict[int, int] | None = None,
+) -> None:
+    """record_reads + record_disseminations for a page or a record shown, in one insert."""
+    objects = list(objects)
+    AuditEvent.objects.bulk_create(
+        _read_rows(user, action, objects, (), fields_by_object)
+        + _dissemination_rows(user, objects, fields_by_object, case_ids_by_object, known_owners)
+    )
 
 
 def record_disseminations(
@@ -138,21 +202,41 @@ def record_disseminations(
     *,
     fields_by_object: Sequence[Iterable[str]] | None = None,
     case_ids_by_object: Sequence[Iterable[int] | None] | None = None,
+    known_owners: dict[int, int] | None = None,
 ) -> int:
     """A DISSEMINATE row for each object read by an agency other than its case's lead agency
     (release of data to another agency, CJIS 5.4.1.1). Two queries whatever the number of
     objects. `case_ids_by_object` overrides the case(s) of each object (an offender belongs to
-    the cases through which the reader sees it; None = its own case). Returns the number of rows written."""
-    objects = list(objects)
+    the cases through which the reader sees it; None = its own case). `known_owners`: lead agency
+    ids the caller already holds ({case id: lead agency id}, from rows it loaded); only the
+    other cases are looked up (no query when it covers them all). Returns the number of rows
+    written."""
+    rows = _dissemination_rows(
+        user, list(objects), fields_by_object, case_ids_by_object, known_owners
+    )
+    AuditEvent.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _dissemination_rows(
+    user: Any,
+    objects: list[models.Model],
+    fields_by_object: Sequence[Iterable[str]] | None,
+    case_ids_by_object: Sequence[Iterable[int] | None] | None,
+    known_owners: dict[int, int] | None,
+) -> list[AuditEvent]:
     agency_id = _agency_id(user)
     if not objects or agency_id is None or _case_owner_lookup is None:
-        return 0
+        return []
     overrides = case_ids_by_object if case_ids_by_object is not None else [None] * len(objects)
     case_lists = [
         list(ids) if ids is not None else ([cid] if (cid := case_id_of(obj)) is not None else [])
         for obj, ids in zip(objects, overrides, strict=True)
     ]
-    owners = _case_owner_lookup({cid for ids in case_lists for cid in ids})
+    wanted = {cid for ids in case_lists for cid in ids}
+    owners = {cid: owner for cid, owner in (known_owners or {}).items() if cid in wanted}
+    if missing := wanted - owners.keys():
+        owners.update(_case_owner_lookup(missing))
     field_lists = (
         [sorted(f) for f in fields_by_object]
         if fields_by_object is not None
@@ -180,8 +264,7 @@ def record_disseminations(
         for cid in ids
         if cid in owners and owners[cid] != agency_id
     ]
-    AuditEvent.objects.bulk_create(rows)
-    return len(rows)
+    return rows
 
 
 def record_refusal(user: Any, **kwargs: Any) -> None:
@@ -223,4 +306,7 @@ __all__ = [
     "record_disseminations",
     "record_reads",
     "set_case_owner_lookup",
+    "known_lead_agency",
+    "record_disclosure",
+    "page_cases",
 ]

@@ -22,6 +22,10 @@ class RequestContext:
     # flush_refusals() once the transaction is gone (end of request / exception handler).
     pending_refusals: list = field(default_factory=list)
     in_request: bool = False
+    # Per-request permission facts (cases.querysets.standing_q), kept only for requests that
+    # change nothing (GET/HEAD/OPTIONS): a write may create the very grant or case they
+    # describe, so writes compute them afresh. None = do not keep.
+    standing: dict | None = None
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("sartcm_request_context", default=None)

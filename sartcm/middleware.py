@@ -30,6 +30,7 @@ class RequestContextMiddleware:
             channel=channel,
             user_id=user.pk if user is not None and user.is_authenticated else None,
             in_request=True,
+            standing={} if request.method in ("GET", "HEAD", "OPTIONS") else None,
         )
         token = _current.set(ctx)
         request.request_id = ctx.request_id  # type: ignore[attr-defined]

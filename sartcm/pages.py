@@ -52,14 +52,10 @@ class RestrictedMixin(LoginRequiredMixin):
         compute per-row field data extend this."""
         from cases.access import prefetch_assignments
 
-        case_ids: set[int] = set()
-        for obj in objects:
-            ids = self.audit_case_ids(obj)
-            if ids is None:
-                ids = [cid] if (cid := audit.case_id_of(obj)) is not None else []
-            case_ids.update(ids)
+        case_lists, self._page_case_owners = audit.page_cases(objects, self.audit_case_ids)
+        case_ids = sorted({cid for ids in case_lists for cid in ids})
         if case_ids:
-            prefetch_assignments(self.request.user, sorted(case_ids))  # type: ignore[attr-defined]
+            prefetch_assignments(self.request.user, case_ids, self._page_case_owners)  # type: ignore[attr-defined]
 
     def audit_disclosure(self, action: str, objects: list[Any]) -> None:
         """Audit the read of `objects`, and disseminations to a non-lead agency."""
@@ -67,12 +63,13 @@ class RestrictedMixin(LoginRequiredMixin):
             return
         user = self.request.user  # type: ignore[attr-defined]
         fields = [list(self.disclosed_fields(obj)) for obj in objects]
-        audit.record_reads(user, action, objects, fields_by_object=fields)
-        audit.record_disseminations(
+        audit.record_disclosure(
             user,
+            action,
             objects,
             fields_by_object=fields,
             case_ids_by_object=[self.audit_case_ids(obj) for obj in objects],
+            known_owners=getattr(self, "_page_case_owners", None),
         )
 
 

@@ -172,7 +172,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sessions: CJIS 5.5.5 — lock after 30 idle minutes (refreshed on each request).
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# Saved when modified: SessionPolicyMiddleware moves the last-seen clock once a minute.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

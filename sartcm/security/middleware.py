@@ -109,7 +109,17 @@ class MFARequiredMiddleware:
 
 class SessionPolicyMiddleware:
     """Idle (30 min) and absolute (12 h) limits kept in the session itself, so they hold
-    whatever the cookie says; and a disabled account's session ends on its next request."""
+    whatever the cookie says; and a disabled account's session ends on its next request.
+
+    The last-seen clock moves in steps of ACTIVITY_STEP seconds: a request less than that
+    after the recorded one leaves the session unmodified, so it is not written back (the
+    session is saved only when modified; SESSION_SAVE_EVERY_REQUEST is off). The store's
+    expiry is set at each save, so it stays equal to the recorded clock + the idle limit.
+    The idle limit therefore counts from at most ACTIVITY_STEP seconds before the last
+    request: a session can end up to a minute early, never late.
+    """
+
+    ACTIVITY_STEP = 60
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -143,7 +153,8 @@ class SessionPolicyMiddleware:
         if reason:
             _end_current_session(request, reason)
             return _refuse(request, f"Your session ended ({reason}). Please log in again.")
-        session[services.SEEN_AT_KEY] = now
+        if now - seen_at >= self.ACTIVITY_STEP or services.SEEN_AT_KEY not in session:
+            session[services.SEEN_AT_KEY] = now
         services.touch_session(request, user)
         return self.get_response(request)
 
@@ -164,21 +175,50 @@ class SessionPolicyMiddleware:
 
 
 def account_state(request: HttpRequest) -> dict[str, Any]:
-    """Staff and password state of the signed-in user: one query, cached on the request."""
+    """Staff and password state of the signed-in user: one query, cached on the request.
+
+    The same query loads the user's staff record with its agency, and primes
+    `agencies.querysets.staff_of(user)` with it (the active record of an active agency, else
+    None), and in a read-only request the agency's standing facts (cases.querysets), so the
+    permission checks of the request ask no more."""
     cached = getattr(request, "_security_account_state", None)
     if cached is None:
-        cached = (
-            get_user_model()
-            .objects.filter(pk=request.user.pk)
-            .values(
-                "date_joined",
-                staff_active=F("staff__active"),
-                password_changed_at=F("account_security__password_changed_at"),
-                password_compromised=F("account_security__password_compromised"),
+        from agencies.models import StaffMember
+        from agencies.querysets import prime_staff_of
+        from cases.querysets import keep_standing_facts, standing_facts_select
+        from sartcm.context import current
+
+        user = request.user
+        staff_rows = StaffMember.objects.select_related("agency", "user__account_security")
+        if current().standing is not None:  # a read-only request: its standing facts too
+            select, params = standing_facts_select()
+            staff_rows = staff_rows.extra(select=select, select_params=params)  # noqa: S610
+        staff = staff_rows.filter(user_id=user.pk).first()
+        if staff is None:
+            cached = (
+                get_user_model()
+                .objects.filter(pk=user.pk)
+                .values(
+                    "date_joined",
+                    password_changed_at=F("account_security__password_changed_at"),
+                    password_compromised=F("account_security__password_compromised"),
+                )
+                .first()
+                or {}
             )
-            .first()
-            or {}
-        )
+            cached["staff_active"] = None
+            prime_staff_of(user, None)
+        else:
+            security = getattr(staff.user, "account_security", None)
+            cached = {
+                "date_joined": staff.user.date_joined,
+                "staff_active": staff.active,
+                "password_changed_at": getattr(security, "password_changed_at", None),
+                "password_compromised": getattr(security, "password_compromised", None),
+            }
+            staff.user = user  # the request's user object, not a second copy of the row
+            prime_staff_of(user, staff if staff.active and staff.agency.active else None)
+            keep_standing_facts(staff)
         request._security_account_state = cached  # type: ignore[attr-defined]
     return cached
 

@@ -241,3 +241,40 @@ def test_a_session_without_a_row_gets_one_on_its_next_request(client) -> None:
     assert UserSession.objects.filter(
         user=staff.user, session_key=client.session.session_key
     ).exists()
+
+
+def test_the_session_is_written_back_at_most_once_a_minute(client) -> None:
+    # given a session signed in at T0
+    staff = staff_member()
+    with freeze_time(T0) as clock:
+        otp_login(client, staff.user)
+        key = client.session.session_key
+        stored = Session.objects.get(session_key=key)
+        # when requests come within the minute: the stored session is not rewritten
+        clock.tick(dt.timedelta(seconds=50))
+        assert client.get("/").status_code == 200
+        assert Session.objects.get(session_key=key).session_data == stored.session_data
+        assert Session.objects.get(session_key=key).expire_date == stored.expire_date
+        # when one comes a minute or more after the recorded activity: it is, and the store's
+        # expiry moves with the idle clock
+        clock.tick(dt.timedelta(seconds=20))
+        assert client.get("/").status_code == 200
+        assert Session.objects.get(session_key=key).expire_date == T0 + dt.timedelta(
+            seconds=70, minutes=30
+        )
+
+
+def test_idle_limit_counts_from_the_recorded_minute_never_later(client) -> None:
+    # given activity at 0 s (recorded) and at 50 s (within the minute: not recorded)
+    staff = staff_member()
+    with freeze_time(T0) as clock:
+        otp_login(client, staff.user)
+        clock.tick(dt.timedelta(seconds=50))
+        assert client.get("/").status_code == 200
+        # then 30 minutes and 1 second after the recorded activity the session has ended,
+        # although only 29 min 11 s passed since the last request: early by under a minute,
+        # never late
+        clock.tick(dt.timedelta(minutes=29, seconds=11))
+        response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
