@@ -99,7 +99,11 @@ def _facts_sql(group: str, agency: str) -> dict[str, str]:
     return {
         "_standing_wide": f"""ARRAY(SELECT ARRAY[permission_id, provider_id]
             FROM {AgencyWideGrant._meta.db_table} WHERE group_id = {group})""",
-        "_standing_leads": f"EXISTS(SELECT 1 FROM {Case._meta.db_table} WHERE lead_agency_id = {agency})",
+        # "the smallest lead agency id at or above the agency's is the agency's": an ordered
+        # index probe whatever the planner guesses (a correlated EXISTS was planned as a
+        # sequential scan of every case for an agency that leads none: 11 ms)
+        "_standing_leads": f"""(SELECT lead_agency_id FROM {Case._meta.db_table}
+            WHERE lead_agency_id >= {agency} ORDER BY lead_agency_id LIMIT 1) = {agency}""",
         "_standing_granted": f"""ARRAY(SELECT p FROM unnest(%s::integer[]) AS p
             WHERE EXISTS(SELECT 1 FROM {CaseGroupObjectPermission._meta.db_table}
                          WHERE group_id = {group} AND permission_id = p))""",
@@ -143,7 +147,7 @@ def _keep(
     providers: dict[int, list[int]] = {}
     for perm, provider in wide:
         providers.setdefault(perm, []).append(provider)
-    kept[(agency_id, group_id)] = (providers, leads, set(granted))
+    kept[(agency_id, group_id)] = (providers, bool(leads), set(granted))
 
 
 def _standing_facts(staff: Any, held: dict[str, int]) -> tuple[list[int], bool, bool] | None:
@@ -165,7 +169,7 @@ def _standing_facts(staff: Any, held: dict[str, int]) -> tuple[list[int], bool, 
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT " + ", ".join(_facts_sql("%s", "%s").values()),
-                [group_id, staff.agency_id, _all_permission_ids(), group_id],
+                [group_id, staff.agency_id, staff.agency_id, _all_permission_ids(), group_id],
             )
             _keep(kept, staff.agency_id, group_id, *cursor.fetchone())
     providers, leads_cases, with_case_grants = kept[key]
