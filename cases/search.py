@@ -284,6 +284,9 @@ def _visible_matches(user: Any, parsed: ParsedQuery) -> list[tuple[int, float]]:
     if parsed.names:
         # Index-served candidates first (GIN trigram on first/last name and alias last name).
         qs = qs.filter(pk__in=_name_candidates(parsed.names))
+    if len(parsed.names) > 1:
+        # Every part must match. (With one part, being a candidate already says so: the
+        # candidates are exactly the first/last names and alias last names matching it.)
         # Per part: any field by prefix, then any by trigram (OR stops at the first true, and
         # the prefix tests are the cheap ones).
         every_part = reduce(
@@ -303,7 +306,7 @@ def _visible_matches(user: Any, parsed: ParsedQuery) -> list[tuple[int, float]]:
     for token in parsed.identifiers:
         values = sorted({token, token.upper()})
         conditions &= reduce(operator.or_, (Q(**{f"{f}__in": values}) for f in IDENTIFIER_FIELDS))
-    fields = ["id", "rank", "last_name", "first_name"] + (["names_match"] if parsed.names else [])
+    fields = ["id", "rank", "last_name", "first_name"] + (["names_match"] if names_match else [])
     qs = qs.annotate(rank=_rank(parsed.names)).filter(conditions).order_by(*RANK_ORDER)
     try:
         matches_sql, matches_params = qs.values(*fields).query.sql_with_params()

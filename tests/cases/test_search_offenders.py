@@ -70,7 +70,9 @@ def test_lead_agency_finds_the_person(world, q: str) -> None:  # noqa: ANN001
     assert found(world.lead_user, q) == [world.offender.pk]
 
 
-@pytest.mark.parametrize("q", ["Brown", "1980-01-01", "PS0000000", "Smith 1980-01-01"])
+@pytest.mark.parametrize(
+    "q", ["Brown", "Smith Brown", "1980-01-01", "PS0000000", "Smith 1980-01-01"]
+)
 def test_queries_that_do_not_match_find_nobody(world, q: str) -> None:  # noqa: ANN001
     assert found(world.lead_user, q) == []
 

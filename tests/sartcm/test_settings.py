@@ -64,3 +64,37 @@ def test_bad_production_settings_fail_naming_the_variable(
     result = load_settings(**{variable: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_app_s_database_sessions_run_without_jit() -> None:
+    # PostgreSQL's JIT spent 3-4 s per alert-sweep statement compiling (docs/performance.md §6)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "-c jit=off"), ("true", None)])
+def test_db_jit_switches_the_connection_option(value: str | None, expected: str | None) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DB_JIT"}
+    if value is not None:
+        env["DB_JIT"] = value
+    env.update(DJANGO_SETTINGS_MODULE="sartcm.settings", SARTCM_ENV="test")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings as s; "
+            "print(s.DATABASES['default'].get('OPTIONS', {}).get('options'))",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(expected)
