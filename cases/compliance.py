@@ -336,14 +336,18 @@ evaluated AS (
     ) agg
     LEFT JOIN LATERAL (
         -- the initial_deadline-th business day after supervision start (weekends and the
-        -- holidays of the case's jurisdiction and the default calendar skipped)
+        -- holidays of the case's jurisdiction and the default calendar skipped). Only where
+        -- it is used: no contact yet (total = 0). The gate is a one-time filter per row; it
+        -- used to be the ON condition, evaluated after the calendar was walked for every
+        -- (case, standard) — a third of the statewide sweep (docs/performance.md).
         SELECT d::date AS day
         FROM generate_series(
             cs.supervision_start + 1,
             cs.supervision_start + cs.initial_deadline * 2 + 30,
             interval '1 day'
         ) d
-        WHERE extract(isodow FROM d) < 6
+        WHERE cs.initial_in_business_days AND cs.initial_deadline > 0 AND agg.total = 0
+          AND extract(isodow FROM d) < 6
           AND NOT EXISTS (
               SELECT 1 FROM protocols_holiday h
               WHERE h.date = d::date AND h.jurisdiction IN ('', cs.jurisdiction)

@@ -32,6 +32,7 @@ from functools import reduce
 from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
@@ -77,6 +78,9 @@ RESULT_FIELDS = (
     "fbi_number",
 )
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
+# Best match first; ties by name, then id (stable).
+RANK_ORDER = ("-rank", "last_name", "first_name", "pk")
+RANK_ORDER_SQL = "candidate.rank DESC, candidate.last_name, candidate.first_name, candidate.id"
 
 
 class ILike(Lookup):
@@ -210,6 +214,11 @@ def _name_branches(field_name: str, token: str) -> list[Q]:
     return branches
 
 
+def _branches_at(token: str, index: int) -> list[Q]:
+    """The index-th branch (0 prefix, 1 trigram) of _name_branches for every name field."""
+    return [b for f in NAME_FIELDS for b in _name_branches(f, token)[index : index + 1]]
+
+
 def _name_candidates(names: tuple[str, ...]) -> Any:
     """Ids of offenders with a first or last name, or an alias last name, matching any of the
     name parts: a UNION of scans each served by a trigram GIN index (middle names and alias
@@ -233,56 +242,115 @@ def _name_candidates(names: tuple[str, ...]) -> Any:
     return scans[0].union(*scans[1:])
 
 
-def _candidates(user: Any, parsed: ParsedQuery) -> list[Offender]:
-    """Offenders in the user's identity scope matching every part of the query, with one flag
-    per (part, field) so field allow-lists can be applied afterwards. One SELECT."""
-    qs = Offender.objects.restrict(user, "view")
-    flags: dict[str, Any] = {}
+def _alias_exists(names: tuple[str, ...]) -> Exists:
+    """An alias of the offender matches every name part (first or last name of the alias)."""
+    alias_q = Q(offender_id=OuterRef("pk"))
+    for token in names:
+        alias_q &= _name_q("last_name", token) | _name_q("first_name", token)
+    return Exists(OffenderAlias.objects.unrestricted().filter(alias_q))
+
+
+def _rank(names: tuple[str, ...]) -> Any:
+    """Best-matching name field per part, summed: closer spellings first."""
+    if not names:
+        return Value(1.0, output_field=FloatField())
+    terms = [
+        Greatest(TrigramSimilarity("first_name", t), TrigramSimilarity("last_name", t))
+        for t in names
+    ]
+    return reduce(operator.add, terms)
+
+
+def _visible_matches(user: Any, parsed: ParsedQuery) -> list[tuple[int, float]]:
+    """(id, rank) of the best CANDIDATES offenders matching the query that the user has identity
+    standing on, best first. One SELECT.
+
+    Matches first, visibility per match: the matching offenders (a few thousand at most, from
+    the trigram indexes) are ranked in a fenced subquery (`OFFSET 0`), then checked best first
+    for a case the user may see (a LATERAL lookup by the case's offender index) until
+    CANDIDATES are found. The standing is the one `Offender.objects.restrict(user, "view")`
+    applies (visible through any case of theirs with identity standing). Written as
+    `id IN (visible cases)` — or as an EXISTS, which the planner turns into the same join — it
+    hashed the offender ids of all 100,000 cases a lead agency or statewide partner sees before
+    joining the candidates; the lateral lookup cannot be planned that way. Only the rank and
+    the name condition are computed for every match (trigram functions are the costly part);
+    the per-field flags are left to `_flagged` for the few kept."""
+    visible_cases = Case.objects.restrict_record(user, "view", RecordType.IDENTITY).order_by()
+    if visible_cases.query.is_empty():
+        return []
+    qs = Offender.objects.unrestricted()
     conditions = Q()
-    for i, token in enumerate(parsed.names):
-        token_q = Q()
-        for name_field in NAME_FIELDS:
-            flags[f"n{i}_{name_field}"] = _flag(_name_q(name_field, token))
-            token_q |= _name_q(name_field, token)
-        flags[f"n{i}_any"] = _flag(token_q)
+    names_match = ""
     if parsed.names:
-        # Index-served candidates first (GIN trigram on first/last name and alias last name),
-        # so the full conditions below run on a handful of rows, not a sequential scan.
+        # Index-served candidates first (GIN trigram on first/last name and alias last name).
         qs = qs.filter(pk__in=_name_candidates(parsed.names))
-        alias_q = Q(offender_id=OuterRef("pk"))
-        for token in parsed.names:
-            alias_q &= _name_q("last_name", token) | _name_q("first_name", token)
-        flags["alias"] = Exists(OffenderAlias.objects.unrestricted().filter(alias_q))
-        direct = Q()
-        for i in range(len(parsed.names)):
-            direct &= Q(**{f"n{i}_any": True})
-        conditions &= direct | Q(alias=True)
+    if len(parsed.names) > 1:
+        # Every part must match. (With one part, being a candidate already says so: the
+        # candidates are exactly the first/last names and alias last names matching it.)
+        # Per part: any field by prefix, then any by trigram (OR stops at the first true, and
+        # the prefix tests are the cheap ones).
+        every_part = reduce(
+            operator.and_,
+            [
+                reduce(operator.or_, (b for i in (0, 1) for b in _branches_at(t, i)))
+                for t in parsed.names
+            ],
+        )
+        qs = qs.annotate(alias=_alias_exists(parsed.names)).annotate(
+            names_match=_flag(every_part | Q(alias=True))
+        )
+        # Tested above the fence: below it the planner filtered all offenders by it.
+        names_match = "WHERE candidate.names_match "
     for day in parsed.dates:
         conditions &= Q(date_of_birth=day)
-    for i, token in enumerate(parsed.identifiers):
+    for token in parsed.identifiers:
         values = sorted({token, token.upper()})
-        token_q = Q()
-        for id_field in IDENTIFIER_FIELDS:
-            flags[f"i{i}_{id_field}"] = _flag(Q(**{f"{id_field}__in": values}))
-            token_q |= Q(**{f"{id_field}__in": values})
-        conditions &= token_q
-    rank: Any = Value(1.0, output_field=FloatField())
-    if parsed.names:
-        # Best-matching name field per part, summed: closer spellings first.
-        terms = [
-            Greatest(TrigramSimilarity("first_name", t), TrigramSimilarity("last_name", t))
-            for t in parsed.names
-        ]
-        rank = reduce(operator.add, terms)
-    qs = (
-        qs.annotate(**flags, rank=rank)
-        .filter(conditions)
-        .order_by("-rank", "last_name", "first_name", "pk")
+        conditions &= reduce(operator.or_, (Q(**{f"{f}__in": values}) for f in IDENTIFIER_FIELDS))
+    fields = ["id", "rank", "last_name", "first_name"] + (["names_match"] if names_match else [])
+    qs = qs.annotate(rank=_rank(parsed.names)).filter(conditions).order_by(*RANK_ORDER)
+    try:
+        matches_sql, matches_params = qs.values(*fields).query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    visible_sql, visible_params = visible_cases.values("offender_id").query.sql_with_params()
+    sql = (
+        f"SELECT candidate.id, candidate.rank FROM ({matches_sql} OFFSET 0) AS candidate "
+        f"CROSS JOIN LATERAL (SELECT 1 FROM ({visible_sql}) AS visible "
+        f"WHERE visible.offender_id = candidate.id LIMIT 1) AS seen {names_match}"
+        f"ORDER BY {RANK_ORDER_SQL} LIMIT {CANDIDATES}"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         # For this statement only: the trigram operator's threshold (see SIMILARITY_THRESHOLD).
         cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [SIMILARITY_THRESHOLD])
-        return list(qs[:CANDIDATES])
+        cursor.execute(sql, [*matches_params, *visible_params])
+        return [(pk, rank) for pk, rank in cursor.fetchall()]
+
+
+def _candidates(user: Any, parsed: ParsedQuery) -> list[Offender]:
+    """Offenders in the user's identity scope matching every part of the query, best first, with
+    one flag per (part, field) so field allow-lists can be applied afterwards. Two SELECTs:
+    the visible matches (`_visible_matches`), then those rows with their flags."""
+    ranked = _visible_matches(user, parsed)
+    if not ranked:
+        return []
+    flags: dict[str, Any] = {}
+    for i, token in enumerate(parsed.names):
+        for name_field in NAME_FIELDS:
+            flags[f"n{i}_{name_field}"] = _flag(_name_q(name_field, token))
+    if parsed.names:
+        flags["alias"] = _alias_exists(parsed.names)
+    for i, token in enumerate(parsed.identifiers):
+        values = sorted({token, token.upper()})
+        for id_field in IDENTIFIER_FIELDS:
+            flags[f"i{i}_{id_field}"] = _flag(Q(**{f"{id_field}__in": values}))
+    # Unrestricted by design: these ids passed the standing check in _visible_matches.
+    rows = Offender.objects.unrestricted().filter(pk__in=[pk for pk, _ in ranked])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [SIMILARITY_THRESHOLD])
+        by_pk = {o.pk: o for o in rows.annotate(**flags)}
+    for pk, rank in ranked:
+        by_pk[pk].rank = rank
+    return [by_pk[pk] for pk, _ in ranked]
 
 
 def _permitted_match(offender: Offender, parsed: ParsedQuery, allowed: frozenset[str]) -> bool:

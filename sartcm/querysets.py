@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Self
 
 from django.db import models
+from django.db.models import Lookup
 
 
 class RestrictedQuerySet(models.QuerySet):
@@ -31,3 +32,18 @@ class RestrictedQuerySet(models.QuerySet):
     def unrestricted(self) -> Self:
         """Every row: for background jobs and aggregates that deliberately see everything."""
         return self.all()
+
+
+class EqualsAny(Lookup):
+    """`lhs = ANY(rhs)` for an array rhs, e.g. `EqualsAny(F("pk"), ArraySubquery(ids))`.
+
+    For a small id set computed in SQL: unlike `IN (subquery)`, which the planner joins using
+    its (often wild) estimate of the subquery, the array is computed once up front and the
+    rows are looked up by index (see CaseloadView)."""
+
+    lookup_name = "equals_any"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]

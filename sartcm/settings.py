@@ -46,6 +46,13 @@ DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# PostgreSQL's JIT compiler off for this application's sessions (DB_JIT=true turns it back on).
+# Every query here is short; JIT only starts on a high cost *estimate*, and the alert sweep's
+# statements (estimated at 500,000-800,000 on the statewide dataset) then spent 3-4 s each
+# compiling and optimising ~450 functions for a query that runs in 0.2-1.5 s (docs/performance.md).
+if not envbool("DB_JIT", False):
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [

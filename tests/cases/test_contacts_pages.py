@@ -98,6 +98,35 @@ def test_caseload_includes_cases_where_i_am_on_the_team(client, world) -> None: 
     assert {row["case"].pk for row in response.context["rows"]} == {world.case.pk, other.pk}
 
 
+def test_caseload_is_managed_supervised_and_current_team_cases_that_are_open_and_visible(
+    client,  # noqa: ANN001
+    world,  # noqa: ANN001
+) -> None:
+    # The caseload is the union of three lookups (managed, supervised, on the team), then the
+    # standing and open filters: each kind is in, each exclusion holds.
+    from cases.models import CaseAssignment
+
+    me = world.case_manager.staff
+    managed = CaseFactory(lead_agency=world.lead, case_manager=me)
+    supervised = CaseFactory(lead_agency=world.lead, officer=me)
+    discharged = CaseFactory(lead_agency=world.lead, case_manager=me, status="discharged")
+    left_team = CaseFactory(lead_agency=world.lead)
+    CaseAssignment.objects.create(
+        case=left_team,
+        agency=world.lead,
+        staff=me,
+        role="case_manager",
+        start_date=timezone.localdate() - timedelta(days=30),
+        end_date=timezone.localdate() - timedelta(days=1),
+    )
+    # a case naming me at an agency whose contacts mine may not see (no MOU)
+    elsewhere = CaseFactory(case_manager=me)
+    response = get(client, world.case_manager, reverse("cases:caseload"))
+    shown = {row["case"].pk for row in response.context["rows"]}
+    assert {managed.pk, supervised.pk} <= shown
+    assert not {discharged.pk, left_team.pk, elsewhere.pk} & shown
+
+
 def test_caseload_query_count_does_not_grow_with_cases(client, world) -> None:  # noqa: ANN001
     def count_for(n: int) -> int:
         for _ in range(n):

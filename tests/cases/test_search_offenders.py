@@ -70,7 +70,9 @@ def test_lead_agency_finds_the_person(world, q: str) -> None:  # noqa: ANN001
     assert found(world.lead_user, q) == [world.offender.pk]
 
 
-@pytest.mark.parametrize("q", ["Brown", "1980-01-01", "PS0000000", "Smith 1980-01-01"])
+@pytest.mark.parametrize(
+    "q", ["Brown", "Smith Brown", "1980-01-01", "PS0000000", "Smith 1980-01-01"]
+)
 def test_queries_that_do_not_match_find_nobody(world, q: str) -> None:  # noqa: ANN001
     assert found(world.lead_user, q) == []
 
@@ -120,6 +122,32 @@ def test_partner_whose_mou_expired_finds_nothing(world) -> None:  # noqa: ANN001
     MOU.objects.filter(terms__recipient=world.partner).update(status=MOUStatus.EXPIRED)
     CaseGroupObjectPermission.objects.filter(group=world.partner.group).delete()  # revoked
     assert found(world.partner_user, "John Smith") == []
+
+
+def test_better_matches_the_user_may_not_see_neither_show_nor_crowd_out(world, monkeypatch) -> None:  # noqa: ANN001, E501
+    # Matches are ranked first and checked for standing best first, until CANDIDATES are
+    # found: better-ranked people the lead agency has no standing on (no case at all, or a
+    # case at another agency without an MOU) must be skipped, not counted against the limit.
+    monkeypatch.setattr("cases.search.CANDIDATES", 3)
+    hidden = [OffenderFactory(first_name="Aaron", last_name="Smith") for _ in range(3)]
+    hidden += [
+        CaseFactory(
+            lead_agency=AgencyFactory(),
+            offender=OffenderFactory(first_name="Abel", last_name="Smith"),
+        ).offender
+        for _ in range(2)
+    ]
+    assert found(world.lead_user, "Smith") == [world.offender.pk]
+    # the hidden ones do rank first ("Aaron"/"Abel" before "John") for their own agencies
+    other_user = staff_user(hidden[-1].cases.get().lead_agency, Role.CASE_MANAGER)
+    assert found(other_user, "Smith") == [hidden[-1].pk]
+
+
+def test_a_person_with_several_visible_cases_is_found_once(world) -> None:  # noqa: ANN001
+    second = CaseFactory(offender=world.offender, lead_agency=world.lead)
+    result = search_offenders(world.lead_user, "Smith", audit_search=False).results
+    assert [r.offender_id for r in result] == [world.offender.pk]
+    assert sorted(c.pk for c in result[0].cases) == sorted([world.case.pk, second.pk])
 
 
 def test_analyst_finds_nobody(world) -> None:  # noqa: ANN001

@@ -20,7 +20,9 @@ GOOD = {
 }
 
 
-def load_settings(**overrides: str | None) -> subprocess.CompletedProcess[str]:
+def load_settings(
+    code: str = "import django.conf as c; c.settings.DATABASES", **overrides: str | None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in GOOD}
     env.update(GOOD)
     for key, value in overrides.items():
@@ -29,8 +31,8 @@ def load_settings(**overrides: str | None) -> subprocess.CompletedProcess[str]:
         else:
             env[key] = value
     env["DJANGO_SETTINGS_MODULE"] = "sartcm.settings"
-    return subprocess.run(
-        [sys.executable, "-c", "import django.conf as c; c.settings.DATABASES"],
+    return subprocess.run(  # noqa: S603 - the test's own fixed snippets
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -64,3 +66,24 @@ def test_bad_production_settings_fail_naming_the_variable(
     result = load_settings(**{variable: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_app_s_database_sessions_run_without_jit() -> None:
+    # PostgreSQL's JIT spent 3-4 s per alert-sweep statement compiling (docs/performance.md §6)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "-c jit=off"), ("true", None)])
+def test_db_jit_switches_the_connection_option(value: str | None, expected: str | None) -> None:
+    result = load_settings(
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default'].get('OPTIONS', {}).get('options'))",
+        DB_JIT=value,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(expected)
