@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from django.core.management import call_command
 
 
@@ -11,6 +13,14 @@ def run_reference_commands(notes: list[str]) -> None:
     call_command("load_standards", verbosity=0)
     call_command("load_instruments", verbosity=0)
     notes.append("load_standards and load_instruments: loaded")
+
+
+def load_standards(notes: list[str]) -> None:
+    """The default protocols and standards (contact standards, holidays, alert settings) only,
+    its summary kept out of the caller's output (the synthetic generator's progress bar)."""
+    out = io.StringIO()
+    call_command("load_standards", stdout=out)
+    notes.append(f"load_standards: {out.getvalue().strip()}")
 
 
 def sync_grants(notes: list[str]) -> None:

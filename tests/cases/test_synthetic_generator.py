@@ -161,3 +161,23 @@ def test_the_command_reports_counts_and_refuses_bad_sizes(capsys: pytest.Capture
     # and it refuses sizes it cannot honour, naming the option
     with pytest.raises(CommandError, match="--agencies"):
         call_command("generate_synthetic", "--offenders", "5", "--agencies", "3", "--replace")
+
+
+def test_the_dataset_carries_the_default_contact_standards() -> None:
+    # given a database without contact standards
+    from cases.compliance import caseload_compliance
+    from protocols.models import ContactStandard
+
+    assert not ContactStandard.objects.exists()
+    # when a small synthetic state is generated
+    result = generate(small())
+    # then the default standards are in force for every supervised synthetic case's level
+    cases = Case.objects.filter(case_number__startswith="SYN-", status="supervised")
+    levels = set(cases.exclude(supervision_level="").values_list("supervision_level", flat=True))
+    assert levels
+    standard_levels = set(ContactStandard.objects.values_list("supervision_level", flat=True))
+    assert levels <= standard_levels
+    # so compliance (and the sweep's contact rules) has requirements to evaluate
+    statuses = caseload_compliance(cases, on=ANCHOR)
+    assert set(statuses) == set(cases.exclude(supervision_level="").values_list("id", flat=True))
+    assert any(note.startswith("load_standards: Created") for note in result.notes)
