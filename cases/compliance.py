@@ -285,8 +285,8 @@ def case_compliance(case: Any, on: date | None = None) -> list[RequirementStatus
 # One statement for any set of cases. `case_ids_sql` selects the case ids; the `in_force` CTE is
 # the standards in force on %(on)s (optionally with proposed rows replacing current ones); the
 # jurisdiction fallback mirrors StandardQuerySet.for_jurisdiction (a jurisdiction with any
-# in-force row of its own uses only its own rows). Contacts are read through a LATERAL
-# subquery per (case, requirement) that serves from contact_case_type_at_idx.
+# in-force row of its own uses only its own rows). Each case's contacts are read once (a
+# LATERAL aggregate per case, one date array per requirement), then joined to its standards.
 _COMPLIANCE_SQL = """
 WITH base_standards AS (
     SELECT s.id, s.jurisdiction, s.supervision_level, s.requirement, s.count, s.period_days,
@@ -314,31 +314,45 @@ case_standard AS (
              AND EXISTS (SELECT 1 FROM in_force own WHERE own.jurisdiction = c.jurisdiction)
             THEN c.jurisdiction ELSE '' END
 ),
+case_days AS MATERIALIZED (
+    -- ONE pass over each case's contacts for all its requirements: per requirement, the
+    -- qualifying contact dates within [supervision start, on], newest first. It used to be
+    -- one lateral aggregate per (case, standard), re-reading the case's contacts for each
+    -- requirement (docs/performance.md, design change 9). MATERIALIZED: inlined, the planner
+    -- (which expects a handful of case_standard rows) ran the lateral once per (case, standard).
+    SELECT c.id AS case_id, agg.*
+    FROM supervised c
+    CROSS JOIN LATERAL (
+        SELECT {day_arrays}
+        FROM (
+            SELECT (x.contact_at AT TIME ZONE %(tz)s)::date AS day,
+                   x.contact_type, x.face_to_face, x.outcome
+            FROM cases_supervisioncontact x
+            WHERE x.case_id = c.id
+        ) ct
+        WHERE ct.day >= c.supervision_start AND ct.day <= %(on)s
+    ) agg
+    WHERE EXISTS (SELECT 1 FROM case_standard cs WHERE cs.case_id = c.id)
+),
 evaluated AS (
-    SELECT cs.*, agg.total, agg.counted, agg.last_day, agg.nth_day,
+    SELECT cs.*, coalesce(cardinality(r.days), 0) AS total,
+           (SELECT count(*) FROM unnest(r.days) AS w(day)
+             WHERE w.day >= %(on)s::date - cs.period_days) AS counted,
+           r.days[1] AS last_day,
+           r.days[cs.count] AS nth_day,
            CASE
              WHEN cs.initial_deadline IS NULL THEN NULL
              WHEN cs.initial_in_business_days AND cs.initial_deadline > 0 THEN bd.day
              ELSE cs.supervision_start + cs.initial_deadline
            END AS initial_due
     FROM case_standard cs
-    CROSS JOIN LATERAL (
-        SELECT count(*) AS total,
-               count(*) FILTER (WHERE q.day >= %(on)s::date - cs.period_days) AS counted,
-               max(q.day) AS last_day,
-               (array_agg(q.day ORDER BY q.day DESC))[cs.count] AS nth_day
-        FROM (
-            SELECT (ct.contact_at AT TIME ZONE %(tz)s)::date AS day
-            FROM cases_supervisioncontact ct
-            WHERE ct.case_id = cs.case_id AND ({rule_sql})
-        ) q
-        WHERE q.day >= cs.supervision_start AND q.day <= %(on)s
-    ) agg
+    JOIN case_days cd ON cd.case_id = cs.case_id
+    CROSS JOIN LATERAL (SELECT {pick_days} AS days) r
     LEFT JOIN LATERAL (
         -- the initial_deadline-th business day after supervision start (weekends and the
         -- holidays of the case's jurisdiction and the default calendar skipped). Only where
-        -- it is used: no contact yet (total = 0). The gate is a one-time filter per row; it
-        -- used to be the ON condition, evaluated after the calendar was walked for every
+        -- it is used: no contact yet. The gate is a one-time filter per row; it used to be
+        -- the ON condition, evaluated after the calendar was walked for every
         -- (case, standard) — a third of the statewide sweep (docs/performance.md).
         SELECT d::date AS day
         FROM generate_series(
@@ -346,7 +360,7 @@ evaluated AS (
             cs.supervision_start + cs.initial_deadline * 2 + 30,
             interval '1 day'
         ) d
-        WHERE cs.initial_in_business_days AND cs.initial_deadline > 0 AND agg.total = 0
+        WHERE cs.initial_in_business_days AND cs.initial_deadline > 0 AND r.days IS NULL
           AND extract(isodow FROM d) < 6
           AND NOT EXISTS (
               SELECT 1 FROM protocols_holiday h
@@ -389,14 +403,20 @@ _COLUMNS = (
 )
 
 
-def _rule_sql() -> tuple[str, list[Any]]:
-    parts: list[str] = []
-    params: list[Any] = []
-    for requirement, rule in REQUIREMENT_RULES.items():
+def _requirement_sql() -> tuple[str, list[Any], str, list[Any]]:
+    """The per-requirement date arrays of `case_days` and the CASE that picks a standard's."""
+    arrays: list[str] = []
+    array_params: list[Any] = []
+    picks: list[str] = []
+    pick_params: list[Any] = []
+    for i, (requirement, rule) in enumerate(REQUIREMENT_RULES.items()):
         sql, rule_params = rule.sql("ct")
-        parts.append(f"(cs.requirement = %s AND {sql})")
-        params.extend([requirement, *rule_params])
-    return " OR ".join(parts), params
+        arrays.append(f"array_agg(ct.day ORDER BY ct.day DESC) FILTER (WHERE {sql}) AS days_{i}")
+        array_params.extend(rule_params)
+        picks.append(f"WHEN %s THEN cd.days_{i}")
+        pick_params.append(requirement)
+    pick = "CASE cs.requirement " + " ".join(picks) + " END"
+    return ", ".join(arrays), array_params, pick, pick_params
 
 
 def _get(proposed: Any, key: str, default: Any = None) -> Any:
@@ -471,11 +491,12 @@ def _run(
     else:
         in_force_sql = f"SELECT {_STANDARD_COLUMNS} FROM base_standards"
         in_force_params = []
-    rule_sql, rule_params = _rule_sql()
+    arrays_sql, arrays_params, pick_sql, pick_params = _requirement_sql()
     sql = _COMPLIANCE_SQL.format(
         in_force_sql=_named(in_force_sql, in_force_params, "f", named),
         case_ids_sql=_named(case_ids_sql, case_ids_params, "c", named),
-        rule_sql=_named(rule_sql, rule_params, "r", named),
+        day_arrays=_named(arrays_sql, arrays_params, "r", named),
+        pick_days=_named(pick_sql, pick_params, "p", named),
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, named)
