@@ -3,7 +3,7 @@
 Case managers (lead agency) open their caseload and dashboard, a case workspace, search and
 the alerts inbox; supervision officers (partner district) list contacts over the API and log
 one. Sessions come from bench.personas (second factor included), passed in the JSON file named
-by BENCH_LOCUST_CONFIG; the run is started and bounded by bench.http.load_test.
+by BENCH_LOCUST_CONFIG; the run is started and bounded by bench.serving.load_test.
 """
 
 from __future__ import annotations

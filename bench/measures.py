@@ -492,12 +492,12 @@ def search(run: Run) -> list[Figure]:
 
 
 def http(run: Run) -> list[Figure]:
-    from bench import http as web
+    from bench import serving as web
 
     return web.throughput(run)
 
 
 def load(run: Run) -> list[Figure]:
-    from bench import http as web
+    from bench import serving as web
 
     return web.load_test(run)
