@@ -216,3 +216,55 @@ class TestWriting:
 
     def test_registrations_are_never_deleted_through_the_api(self, w):
         assert client_for(w.manager).delete(detail(w)).status_code == 405
+
+
+class TestListQueryCounts:
+    """The registration and alert lists cost the same number of queries for 2 rows as for 8:
+    events, verifications, field allow-lists and the audit are loaded per page, never per row."""
+
+    @staticmethod
+    def more_cases(w, n: int) -> None:
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from tests.factories_browser import alert
+        from tests.factories_registration import (
+            EventFactory,
+            RegistrationFactory,
+            VerificationFactory,
+        )
+
+        for _ in range(n):
+            case = CaseFactory(lead_agency=w.doc, case_manager=w.manager, officer=w.officer)
+            registration = RegistrationFactory(case=case, registering_agency=w.doc)
+            EventFactory(registration=registration, details="Moved (fictional)")
+            VerificationFactory(registration=registration, verified_on=dt.date(2026, 2, 1))
+            alert(case, w.doc, R.REGISTRATION_OVERDUE, timezone.now())
+
+    @staticmethod
+    def count(client: APIClient, url: str, expected_rows: int) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == expected_rows
+        return len(ctx.captured_queries)
+
+    @pytest.mark.parametrize(
+        ("persona", "url", "rows"),
+        [
+            ("manager", "/api/v1/registrations/?page_size=50", (3, 9)),
+            ("partner", "/api/v1/registrations/?page_size=50", (3, 9)),
+            ("manager", "/api/v1/alerts/?page_size=50", (2, 8)),
+        ],
+    )
+    def test_list_query_count_is_constant_in_the_number_of_rows(self, w, persona, url, rows):
+        client = client_for(getattr(w, persona))
+        self.more_cases(w, 2)
+        few = self.count(client, url, rows[0])
+        self.more_cases(w, 6)
+        many = self.count(client, url, rows[1])
+        assert few == many
