@@ -1253,56 +1253,47 @@ def delete_synthetic() -> dict[str, int]:
     return deleted
 
 
+# The big tables the generator fills (their statistics decide the benchmark's plans).
+_BIG = (
+    Offender,
+    Case,
+    CaseAssignment,
+    Residence,
+    RegistrationRecord,
+    RegistrationEvent,
+    AddressVerification,
+    SupervisionContact,
+)
+
+
+def _maintain(command: str, models: Iterable[Any]) -> None:
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"{command} {model._meta.db_table}")
+
+
+def _grant_models() -> tuple[Any, ...]:
+    from cases.models import AgencyWideGrant, CaseGroupObjectPermission
+
+    return (CaseGroupObjectPermission, AgencyWideGrant)
+
+
 def analyze() -> None:
     """Fresh planner statistics, so benchmarks measure plans on realistic numbers."""
-    with connection.cursor() as cursor:
-        for model in (
-            Agency,
-            MOU,
-            DataSharingTerm,
-            StaffMember,
-            Offender,
-            Case,
-            CaseAssignment,
-            Residence,
-            RegistrationRecord,
-            RegistrationEvent,
-            AddressVerification,
-            SupervisionContact,
-        ):
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
+    _maintain("ANALYZE", (Agency, MOU, DataSharingTerm, StaffMember, *_BIG))
 
 
 def analyze_grants() -> None:
     """Statistics for the grant tables the sync just filled."""
-    from cases.models import AgencyWideGrant, CaseGroupObjectPermission
-
-    with connection.cursor() as cursor:
-        for model in (AgencyWideGrant, CaseGroupObjectPermission):
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
+    _maintain("ANALYZE", _grant_models())
 
 
 def vacuum() -> None:
     """VACUUM ANALYZE the big tables (visibility map and statistics as in production).
 
     VACUUM cannot run inside a transaction: inside one (the tests) this is ANALYZE only."""
-    from cases.models import AgencyWideGrant, CaseGroupObjectPermission
-
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
-    with connection.cursor() as cursor:
-        for model in (
-            Offender,
-            Case,
-            CaseAssignment,
-            Residence,
-            RegistrationRecord,
-            RegistrationEvent,
-            AddressVerification,
-            SupervisionContact,
-            CaseGroupObjectPermission,
-            AgencyWideGrant,
-        ):
-            cursor.execute(f"{command} {model._meta.db_table}")
+    _maintain(command, (*_BIG, *_grant_models()))
 
 
 def generate(options: Options) -> Result:

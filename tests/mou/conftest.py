@@ -56,12 +56,11 @@ def parties(db: Any) -> Parties:
     )
 
 
-@pytest.fixture
-def draft_mou(parties: Any) -> Any:
+def status_mou(parties: Any, title: str = "Prairie supervision MOU") -> Any:
     """A draft MOU between the DOC and the CSA with one status term."""
     mou = mou_services.create_mou(
         parties.doc_admin.user,
-        title="Prairie supervision MOU",
+        title=title,
         purpose="Share status.",
         effective_date=dt.date.today(),
         parties=[(parties.csa, None)],
@@ -75,3 +74,9 @@ def draft_mou(parties: Any) -> Any:
         fields=["status"],
     )
     return mou
+
+
+@pytest.fixture
+def draft_mou(parties: Any) -> Any:
+    """A draft MOU between the DOC and the CSA with one status term."""
+    return status_mou(parties)

@@ -15,6 +15,7 @@ from mou.choices import MOUStatus
 from mou.models import MOU, DataSharingTerm
 from tests.factories_access import committed
 from tests.helpers import otp_login
+from tests.mou.conftest import status_mou
 
 pytestmark = pytest.mark.django_db
 
@@ -107,21 +108,7 @@ def test_the_lifecycle_on_pages(parties, draft_mou, django_capture_on_commit_cal
 def test_termination_revokes_access_in_the_same_request_cycle(parties) -> None:
     """Real commits (no test transaction): the on-commit sync runs inside the terminate
     request, so the partner's very next request is already refused."""
-    mou = services.create_mou(
-        parties.doc_admin.user,
-        title="Committed MOU",
-        purpose="x",
-        effective_date=dt.date.today(),
-        parties=[(parties.csa, None)],
-    )
-    services.add_term(
-        parties.doc_admin.user,
-        mou,
-        provider=parties.doc,
-        recipient=parties.csa,
-        record_type=RecordType.STATUS,
-        fields=["status"],
-    )
+    mou = status_mou(parties, title="Committed MOU")
     services.send_for_signature(parties.doc_admin.user, mou)
     services.sign(parties.doc_signer.user, mou)
     services.sign(parties.csa_signer.user, mou)
