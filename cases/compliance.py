@@ -27,15 +27,17 @@ Definitions (also in docs/compliance.md), for a supervised case evaluated on dat
   on ≤ due, `initial_missed` after; otherwise `compliant` while on ≤ due, `behind` after.
 
 Two implementations share these definitions: `case_compliance` (Python, one case, for the case
-page) and `caseload_compliance` / `behind_requirements` (one SQL statement with LATERAL joins,
-for any number of cases: the caseload page and the alert engine). A test checks they agree.
+page, reading the contacts themselves) and `caseload_compliance` / `behind_requirements` (one
+SQL statement for any number of cases: the caseload page and the alert engine), which reads
+the per-(case, requirement) summary of qualifying contact times that database triggers keep
+in step with the contacts (`cases.QualifyingContacts`). Tests check they agree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,7 +47,8 @@ from django.db import connection, models
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from cases.choices import CaseStatus, ContactOutcome, ContactType
+from cases.choices import CaseStatus
+from cases.requirements import REQUIREMENT_ORDER, REQUIREMENT_RULES
 from protocols.calendar import add_business_days
 from protocols.choices import ContactRequirement
 
@@ -62,56 +65,6 @@ BEHIND = "behind"
 FIRST_MISSED = "first_missed"
 
 _PROBLEM_KIND = {ComplianceStatus.BEHIND: BEHIND, ComplianceStatus.INITIAL_MISSED: FIRST_MISSED}
-
-
-@dataclass(frozen=True)
-class RequirementRule:
-    """Which contacts count toward a requirement (None = any value)."""
-
-    contact_types: frozenset[str] | None = None
-    face_to_face: bool | None = None
-    outcomes: frozenset[str] | None = None
-
-    def matches(self, contact_type: str, face_to_face: bool, outcome: str) -> bool:
-        return (
-            (self.contact_types is None or contact_type in self.contact_types)
-            and (self.face_to_face is None or face_to_face == self.face_to_face)
-            and (self.outcomes is None or outcome in self.outcomes)
-        )
-
-    def sql(self, alias: str) -> tuple[str, list[Any]]:
-        parts: list[str] = []
-        params: list[Any] = []
-        if self.contact_types is not None:
-            parts.append(f"{alias}.contact_type = ANY(%s)")
-            params.append(sorted(self.contact_types))
-        if self.face_to_face is not None:
-            parts.append(f"{alias}.face_to_face = %s")
-            params.append(self.face_to_face)
-        if self.outcomes is not None:
-            parts.append(f"{alias}.outcome = ANY(%s)")
-            params.append(sorted(self.outcomes))
-        return (" AND ".join(parts) or "TRUE"), params
-
-
-REQUIREMENT_RULES: dict[str, RequirementRule] = {
-    ContactRequirement.FACE_TO_FACE: RequirementRule(
-        face_to_face=True,
-        outcomes=frozenset({ContactOutcome.COMPLETED, ContactOutcome.VIOLATION}),
-    ),
-    ContactRequirement.HOME_VISIT: RequirementRule(
-        contact_types=frozenset({ContactType.HOME_VISIT}),
-        outcomes=frozenset({ContactOutcome.COMPLETED}),
-    ),
-    ContactRequirement.TREATMENT_COLLATERAL: RequirementRule(
-        contact_types=frozenset({ContactType.TREATMENT_COLLATERAL})
-    ),
-    ContactRequirement.EMPLOYMENT_VERIFICATION: RequirementRule(
-        contact_types=frozenset({ContactType.EMPLOYMENT_VERIFICATION})
-    ),
-}
-
-REQUIREMENT_ORDER = [r.value for r in ContactRequirement]
 
 
 @dataclass(frozen=True)
@@ -285,8 +238,8 @@ def case_compliance(case: Any, on: date | None = None) -> list[RequirementStatus
 # One statement for any set of cases. `case_ids_sql` selects the case ids; the `in_force` CTE is
 # the standards in force on %(on)s (optionally with proposed rows replacing current ones); the
 # jurisdiction fallback mirrors StandardQuerySet.for_jurisdiction (a jurisdiction with any
-# in-force row of its own uses only its own rows). Each case's contacts are read once (a
-# LATERAL aggregate per case, one date array per requirement), then joined to its standards.
+# in-force row of its own uses only its own rows). Contacts are not read at all: each (case,
+# standard) row takes its requirement's qualifying contact times from QualifyingContacts.
 _COMPLIANCE_SQL = """
 WITH base_standards AS (
     SELECT s.id, s.jurisdiction, s.supervision_level, s.requirement, s.count, s.period_days,
@@ -294,18 +247,25 @@ WITH base_standards AS (
     FROM protocols_contactstandard s
     WHERE s.effective_from <= %(on)s AND (s.effective_to IS NULL OR s.effective_to > %(on)s)
 ),
-in_force AS ({in_force_sql}),
+in_force AS (
+    -- per standard, the start of its window as an instant: local midnight of on - period
+    SELECT f.*, ((%(on)s::date - f.period_days)::timestamp AT TIME ZONE %(tz)s) AS window_from
+    FROM ({in_force_sql}) f
+),
 supervised AS (
-    SELECT c.id, c.jurisdiction, c.supervision_level, c.supervision_start
+    -- per case, the start of supervision as an instant: local midnight of that day
+    SELECT c.id, c.jurisdiction, c.supervision_level, c.supervision_start,
+           (c.supervision_start::timestamp AT TIME ZONE %(tz)s) AS start_from
     FROM cases_case c
-    WHERE c.id IN ({case_ids_sql})
+    WHERE {case_filter}
       AND c.status = %(supervised)s
       AND c.supervision_start <= %(on)s
       AND c.supervision_level <> ''
 ),
 case_standard AS (
-    SELECT c.id AS case_id, c.jurisdiction, c.supervision_start, s.id AS standard_id,
-           s.requirement, s.count, s.period_days, s.initial_deadline, s.initial_in_business_days
+    SELECT c.id AS case_id, c.jurisdiction, c.supervision_start, c.start_from,
+           s.id AS standard_id, s.requirement, s.count, s.period_days, s.window_from,
+           s.initial_deadline, s.initial_in_business_days
     FROM supervised c
     JOIN in_force s
       ON s.supervision_level = c.supervision_level
@@ -315,79 +275,91 @@ case_standard AS (
             THEN c.jurisdiction ELSE '' END
 ),
 case_days AS MATERIALIZED (
-    -- ONE pass over each case's contacts for all its requirements: per requirement, the
-    -- qualifying contact dates within [supervision start, on], newest first. It used to be
-    -- one lateral aggregate per (case, standard), re-reading the case's contacts for each
-    -- requirement (docs/performance.md, design change 9). MATERIALIZED: inlined, the planner
-    -- (which expects a handful of case_standard rows) ran the lateral once per (case, standard).
-    SELECT c.id AS case_id, agg.*
-    FROM supervised c
-    CROSS JOIN LATERAL (
-        SELECT {day_arrays}
-        FROM (
-            SELECT (x.contact_at AT TIME ZONE %(tz)s)::date AS day,
-                   x.contact_type, x.face_to_face, x.outcome
-            FROM cases_supervisioncontact x
-            WHERE x.case_id = c.id
-        ) ct
-        WHERE ct.day >= c.supervision_start AND ct.day <= %(on)s
-    ) agg
-    WHERE EXISTS (SELECT 1 FROM case_standard cs WHERE cs.case_id = c.id)
+    -- The qualifying contact times per (case, requirement), newest first, from the summary
+    -- the contact triggers maintain (cases.QualifyingContacts): one row per requirement
+    -- instead of a pass over the case's contacts (docs/performance.md, design change 10).
+    SELECT q.case_id, q.requirement, q.contact_ats AS ats
+    FROM cases_qualifyingcontacts q
+    JOIN supervised c ON c.id = q.case_id
 ),
-evaluated AS (
-    SELECT cs.*, coalesce(cardinality(r.days), 0) AS total,
-           (SELECT count(*) FROM unnest(r.days) AS w(day)
-             WHERE w.day >= %(on)s::date - cs.period_days) AS counted,
-           r.days[1] AS last_day,
-           r.days[cs.count] AS nth_day,
-           CASE
-             WHEN cs.initial_deadline IS NULL THEN NULL
-             WHEN cs.initial_in_business_days AND cs.initial_deadline > 0 THEN bd.day
-             ELSE cs.supervision_start + cs.initial_deadline
-           END AS initial_due
-    FROM case_standard cs
-    JOIN case_days cd ON cd.case_id = cs.case_id
-    CROSS JOIN LATERAL (SELECT {pick_days} AS days) r
-    LEFT JOIN LATERAL (
-        -- the initial_deadline-th business day after supervision start (weekends and the
-        -- holidays of the case's jurisdiction and the default calendar skipped). Only where
-        -- it is used: no contact yet. The gate is a one-time filter per row; it used to be
-        -- the ON condition, evaluated after the calendar was walked for every
-        -- (case, standard) — a third of the statewide sweep (docs/performance.md).
-        SELECT d::date AS day
-        FROM generate_series(
-            cs.supervision_start + 1,
-            cs.supervision_start + cs.initial_deadline * 2 + 30,
-            interval '1 day'
-        ) d
-        WHERE cs.initial_in_business_days AND cs.initial_deadline > 0 AND r.days IS NULL
-          AND extract(isodow FROM d) < 6
-          AND NOT EXISTS (
-              SELECT 1 FROM protocols_holiday h
-              WHERE h.date = d::date AND h.jurisdiction IN ('', cs.jurisdiction)
-          )
-        ORDER BY d
-        OFFSET greatest(cs.initial_deadline - 1, 0) LIMIT 1
-    ) bd ON cs.initial_in_business_days AND cs.initial_deadline > 0
+evaluated AS NOT MATERIALIZED (
+    -- (Inlined: materializing its ≈219,000 wide rows statewide cost more than evaluating
+    -- the cheap array tests below where they are used.)
+    -- Everything is compared as instants, not local dates: "dated on or after day D" is
+    -- "at or after local midnight starting D", so only the bounds are converted (one per
+    -- case and one per standard), never the contact times. Only contacts dated within
+    -- [supervision start, on] count: usually all do (none after `on`, none before the start),
+    -- which the newest and the oldest tell; otherwise the array is filtered.
+    SELECT x.*, coalesce(cardinality(x.days), 0) AS total, x.days[x.count] AS nth_at
+    FROM (
+        SELECT cs.*,
+               CASE
+                 WHEN cd.ats IS NULL THEN NULL
+                 WHEN cd.ats[1] < %(day_after)s AND cd.ats[cardinality(cd.ats)] >= cs.start_from
+                 THEN cd.ats
+                 ELSE (SELECT array_agg(t ORDER BY t DESC) FROM unnest(cd.ats) AS u(t)
+                        WHERE t >= cs.start_from AND t < %(day_after)s)
+               END AS days
+        FROM case_standard cs
+        LEFT JOIN case_days cd
+          ON cd.case_id = cs.case_id AND cd.requirement = cs.requirement
+    ) x
 ),
-dated AS (
+initial AS (
     SELECT e.*,
            CASE
-             WHEN e.total = 0 AND e.initial_due IS NOT NULL THEN e.initial_due
-             WHEN e.nth_day IS NOT NULL THEN e.nth_day + e.period_days
-             ELSE e.supervision_start + e.period_days
-           END AS due_date
+             WHEN e.initial_deadline IS NULL THEN NULL
+             WHEN e.initial_in_business_days AND e.initial_deadline > 0 THEN
+               CASE WHEN e.total = 0 THEN (
+                 -- the initial_deadline-th business day after supervision start (weekends
+                 -- and the holidays of the case's jurisdiction and the default calendar
+                 -- skipped). Only where it is used: no contact yet — a CASE branch, so the
+                 -- calendar is walked for those few rows and not for every (case, standard)
+                 -- (it was a third of the statewide sweep: docs/performance.md).
+                 SELECT d::date
+                 FROM generate_series(
+                     e.supervision_start + 1,
+                     e.supervision_start + e.initial_deadline * 2 + 30,
+                     interval '1 day'
+                 ) d
+                 WHERE extract(isodow FROM d) < 6
+                   AND NOT EXISTS (
+                       SELECT 1 FROM protocols_holiday h
+                       WHERE h.date = d::date AND h.jurisdiction IN ('', e.jurisdiction)
+                   )
+                 ORDER BY d
+                 OFFSET greatest(e.initial_deadline - 1, 0) LIMIT 1
+               ) END
+             ELSE e.supervision_start + e.initial_deadline
+           END AS initial_due
     FROM evaluated e
+),
+statused AS (
+    SELECT i.*,
+           CASE
+             WHEN i.total = 0 AND i.initial_due IS NOT NULL THEN
+               CASE WHEN %(on)s <= i.initial_due
+                    THEN %(initial_pending)s ELSE %(initial_missed)s END
+             WHEN i.nth_at IS NOT NULL THEN
+               -- on <= nth contact's date + period  <=>  nth contact at or after the window
+               CASE WHEN i.nth_at >= i.window_from THEN %(compliant)s ELSE %(behind)s END
+             ELSE
+               CASE WHEN %(on)s <= i.supervision_start + i.period_days
+                    THEN %(compliant)s ELSE %(behind)s END
+           END AS status
+    FROM initial i
 )
-SELECT d.case_id, d.requirement, d.standard_id, d.count, d.period_days, d.counted,
-       d.last_day, d.due_date,
+SELECT s.case_id, s.requirement, s.standard_id, s.count, s.period_days,
+       (SELECT count(*) FROM unnest(s.days) AS w(t) WHERE w.t >= s.window_from) AS counted,
+       (s.days[1] AT TIME ZONE %(tz)s)::date AS last_day,
        CASE
-         WHEN d.total = 0 AND d.initial_due IS NOT NULL THEN
-           CASE WHEN %(on)s <= d.due_date THEN %(initial_pending)s ELSE %(initial_missed)s END
-         ELSE
-           CASE WHEN %(on)s <= d.due_date THEN %(compliant)s ELSE %(behind)s END
-       END AS status
-FROM dated d
+         WHEN s.total = 0 AND s.initial_due IS NOT NULL THEN s.initial_due
+         WHEN s.nth_at IS NOT NULL THEN (s.nth_at AT TIME ZONE %(tz)s)::date + s.period_days
+         ELSE s.supervision_start + s.period_days
+       END AS due_date,
+       s.status
+FROM statused s
+{where}
 """
 
 _COLUMNS = (
@@ -401,22 +373,6 @@ _COLUMNS = (
     "due_date",
     "status",
 )
-
-
-def _requirement_sql() -> tuple[str, list[Any], str, list[Any]]:
-    """The per-requirement date arrays of `case_days` and the CASE that picks a standard's."""
-    arrays: list[str] = []
-    array_params: list[Any] = []
-    picks: list[str] = []
-    pick_params: list[Any] = []
-    for i, (requirement, rule) in enumerate(REQUIREMENT_RULES.items()):
-        sql, rule_params = rule.sql("ct")
-        arrays.append(f"array_agg(ct.day ORDER BY ct.day DESC) FILTER (WHERE {sql}) AS days_{i}")
-        array_params.extend(rule_params)
-        picks.append(f"WHEN %s THEN cd.days_{i}")
-        pick_params.append(requirement)
-    pick = "CASE cs.requirement " + " ".join(picks) + " END"
-    return ", ".join(arrays), array_params, pick, pick_params
 
 
 def _get(proposed: Any, key: str, default: Any = None) -> Any:
@@ -465,18 +421,20 @@ def _named(sql: str, values: Sequence[Any], prefix: str, named: dict[str, Any]) 
     return out
 
 
-def _run(
-    case_ids_sql: str,
+def compliance_sql(
+    case_ids_sql: str | None,
     case_ids_params: Sequence[Any],
     on: date,
     overrides: Sequence[Any] = (),
     only_statuses: Sequence[str] = (),
-) -> list[dict[str, Any]]:
-    """Execute the compliance statement; one row per (case, requirement), or only the rows
-    whose status is one of `only_statuses` (filtered in the database: statewide, the alert
-    sweep needs ≈70,000 problem rows of ≈219,000)."""
+) -> tuple[str, dict[str, Any]]:
+    """The compliance statement and its (named) parameters: one row per (case, requirement)
+    (columns `_COLUMNS`) of the cases `case_ids_sql` selects (None: every case), or only the
+    rows whose status is one of `only_statuses` (filtered in the database: statewide, the
+    alert sweep needs ≈70,000 problem rows of ≈219,000)."""
     named: dict[str, Any] = {
         "on": on,
+        "day_after": datetime.combine(on + timedelta(days=1), time.min, tzinfo=_tz()),
         "tz": settings.TIME_ZONE,
         "supervised": CaseStatus.SUPERVISED.value,
         "compliant": ComplianceStatus.COMPLIANT.value,
@@ -497,19 +455,35 @@ def _run(
     else:
         in_force_sql = f"SELECT {_STANDARD_COLUMNS} FROM base_standards"
         in_force_params = []
-    arrays_sql, arrays_params, pick_sql, pick_params = _requirement_sql()
-    sql = _COMPLIANCE_SQL.format(
-        in_force_sql=_named(in_force_sql, in_force_params, "f", named),
-        case_ids_sql=_named(case_ids_sql, case_ids_params, "c", named),
-        day_arrays=_named(arrays_sql, arrays_params, "r", named),
-        pick_days=_named(pick_sql, pick_params, "p", named),
-    )
+    if case_ids_sql is None:
+        case_filter = "TRUE"
+    else:
+        case_filter = f"c.id IN ({_named(case_ids_sql, case_ids_params, 'c', named)})"
     if only_statuses:
         named["only_statuses"] = list(only_statuses)
-        sql = f"SELECT * FROM ({sql}) AS s WHERE s.status = ANY(%(only_statuses)s)"
+    sql = _COMPLIANCE_SQL.format(
+        in_force_sql=_named(in_force_sql, in_force_params, "f", named),
+        case_filter=case_filter,
+        where="WHERE s.status = ANY(%(only_statuses)s)" if only_statuses else "",
+    )
+    return sql, named
+
+
+def _run(
+    case_ids_sql: str | None,
+    case_ids_params: Sequence[Any],
+    on: date,
+    overrides: Sequence[Any] = (),
+    only_statuses: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """Execute the compliance statement (see compliance_sql)."""
+    sql, named = compliance_sql(case_ids_sql, case_ids_params, on, overrides, only_statuses)
     with connection.cursor() as cursor:
         cursor.execute(sql, named)
         return [dict(zip(_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+
+
+PROBLEM_STATUSES = [status.value for status in _PROBLEM_KIND]
 
 
 def _case_ids_sql(case_queryset: QuerySet | None) -> tuple[str, Sequence[Any]]:
@@ -520,6 +494,13 @@ def _case_ids_sql(case_queryset: QuerySet | None) -> tuple[str, Sequence[Any]]:
         return queryset.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # e.g. restrict() gave .none(), or pk__in=[]
         return "SELECT NULL::bigint WHERE FALSE", ()
+
+
+def _scope_sql(case_ids: Iterable[int] | None) -> tuple[str | None, Sequence[Any]]:
+    """Every case (None), or only `case_ids`."""
+    if case_ids is None:
+        return None, ()
+    return "SELECT unnest(%s::bigint[])", (sorted(set(case_ids)),)
 
 
 def _to_status(row: dict[str, Any], on: date) -> RequirementStatus:
@@ -554,13 +535,8 @@ def behind_requirements(
     One SQL query over all supervised cases (deliberately unrestricted: the alert engine sees
     everything), or only `case_ids`. Rows are ordered by due date, then case and requirement.
     """
-    from cases.models import Case
-
     on = on or today()
-    queryset = Case.objects.unrestricted()
-    if case_ids is not None:
-        queryset = queryset.filter(pk__in=list(case_ids))
-    sql, params = _case_ids_sql(queryset)
+    sql, params = _scope_sql(case_ids)
     rows = [
         BehindRequirement(
             case_id=row["case_id"],
@@ -568,7 +544,7 @@ def behind_requirements(
             due_date=row["due_date"],
             kind=_PROBLEM_KIND[ComplianceStatus(row["status"])],
         )
-        for row in _run(sql, params, on, only_statuses=[k.value for k in _PROBLEM_KIND])
+        for row in _run(sql, params, on, only_statuses=PROBLEM_STATUSES)
     ]
     return sorted(rows, key=lambda r: (r.due_date, r.case_id, r.requirement))
 
@@ -587,8 +563,7 @@ def count_cases_behind(standard_overrides: Iterable[Any], on: date | None = None
     if not overrides:
         return 0
     on = on or today()
-    sql, params = _case_ids_sql(None)
-    rows = _run(sql, params, on, overrides)
+    rows = _run(None, (), on, overrides)
     # standard_id 0 marks a row evaluated against a proposed standard.
     return len(
         {r["case_id"] for r in rows if r["standard_id"] == 0 and r["status"] in _PROBLEM_KIND}

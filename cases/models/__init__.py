@@ -25,7 +25,7 @@ from cases.models.release import (
     ReleasePlan,
     Victim,
 )
-from cases.models.supervision import Residence, SupervisionContact
+from cases.models.supervision import QualifyingContacts, Residence, SupervisionContact
 from cases.models.treatment import PolygraphExam, TreatmentEnrollment, TreatmentReport
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "ReleasePlan",
     "Residence",
     "RiskAssessment",
+    "QualifyingContacts",
     "SupervisionContact",
     "SupervisionLevelChange",
     "TreatmentEnrollment",
