@@ -77,11 +77,25 @@ WITH desired AS MATERIALIZED (
      WHERE q.agency_id IS NOT NULL AND q.due_date IS NOT NULL
      ORDER BY q.subject_key, q.due_date
 ),
-existing AS (
-    SELECT a.id FROM cases_alert a JOIN desired d
-        ON a.subject_key = d.subject_key AND a.due_date = d.due_date
+open_alerts AS MATERIALIZED (
+    -- the rule's open alerts, read once; desired and open are then matched with hash joins
+    -- instead of one index probe per desired alert in each of three statements (statewide,
+    -- 70,000 contact alerts: docs/performance.md, design change 10)
+    SELECT a.id, a.subject_key, a.due_date, a.assignee_id, a.agency_id, a.severity,
+           a.message, a.facts
+      FROM cases_alert a
      WHERE a.rule = %(_rule)s AND NOT (a.status = 'resolved')
 ),
+matched AS MATERIALIZED (
+    SELECT o.id, d.assignee_id, d.agency_id, d.severity, left(d.message, 300) AS message,
+           d.facts,
+           (o.assignee_id IS DISTINCT FROM d.assignee_id OR o.agency_id <> d.agency_id
+            OR o.severity <> d.severity OR o.message <> left(d.message, 300)
+            OR o.facts <> d.facts) AS changed
+      FROM desired d
+      JOIN open_alerts o ON o.subject_key = d.subject_key AND o.due_date = d.due_date
+),
+existing AS (SELECT id FROM matched),
 inserted AS (
     INSERT INTO cases_alert
         (rule, subject_key, record_type, case_id, agency_id, due_date, severity, status,
@@ -90,33 +104,34 @@ inserted AS (
            d.severity, 'open', left(d.message, 300), d.facts, d.assignee_id, now(), ''
       FROM desired d
      WHERE NOT EXISTS (
+           SELECT 1 FROM open_alerts o
+            WHERE o.subject_key = d.subject_key AND o.due_date = d.due_date)
+       AND NOT EXISTS (
            SELECT 1 FROM cases_alert m
             WHERE m.rule = %(_rule)s AND m.subject_key = d.subject_key
               AND m.due_date = d.due_date AND m.status = 'resolved'
               AND m.resolved_by_id IS NOT NULL)
+    -- the rule's lock keeps other sweeps out; the partial unique index stays the guarantee
     ON CONFLICT (rule, subject_key, due_date) WHERE NOT (status = 'resolved') DO NOTHING
     RETURNING {alert_columns}
 ),
 resolved AS (
     UPDATE cases_alert a
        SET status = 'resolved', resolved_at = now(), resolution_note = %(_note)s
-     WHERE a.rule = %(_rule)s AND NOT (a.status = 'resolved')
+      FROM open_alerts o
+     WHERE a.id = o.id AND a.rule = %(_rule)s AND NOT (a.status = 'resolved')
        AND NOT EXISTS (
            SELECT 1 FROM desired d
-            WHERE d.subject_key = a.subject_key AND d.due_date = a.due_date)
+            WHERE d.subject_key = o.subject_key AND d.due_date = o.due_date)
        {holds}{scope}
-    RETURNING {alert_columns}
+    RETURNING {alert_columns_a}
 ),
 refreshed AS (
     UPDATE cases_alert a
-       SET assignee_id = d.assignee_id, agency_id = d.agency_id, severity = d.severity,
-           message = left(d.message, 300), facts = d.facts
-      FROM desired d
-     WHERE a.rule = %(_rule)s AND NOT (a.status = 'resolved')
-       AND a.subject_key = d.subject_key AND a.due_date = d.due_date
-       AND (a.assignee_id IS DISTINCT FROM d.assignee_id OR a.agency_id <> d.agency_id
-            OR a.severity <> d.severity OR a.message <> left(d.message, 300)
-            OR a.facts <> d.facts)
+       SET assignee_id = m.assignee_id, agency_id = m.agency_id, severity = m.severity,
+           message = m.message, facts = m.facts
+      FROM matched m
+     WHERE a.id = m.id AND m.changed AND NOT (a.status = 'resolved')
     RETURNING a.id
 ),
 notified AS (
@@ -208,6 +223,7 @@ def apply_rule(rule: Rule, ctx: RuleContext, *, blocking: bool = False) -> RuleC
             holds=holds_sql,
             scope=scope,
             alert_columns=ALERT_COLUMNS,
+            alert_columns_a=", ".join(f"a.{c.strip()}" for c in ALERT_COLUMNS.split(",")),
             raised_hooks=raised_hooks,
             resolved_hooks=resolved_hooks,
         )
@@ -282,6 +298,7 @@ def run_sweep(on: date | None = None, rule_codes: Iterable[str] | None = None) -
                 counts = apply_rule(rule, ctx)
             except Exception:  # one failing rule must not stop the others (no crash loop)
                 logger.exception("alert rule %s failed; rolled back", rule.code)
+                memo.clear()  # what it built (a shared temporary table) was rolled back too
                 result.skipped[rule.code] = "error"
                 continue
             if counts is None:

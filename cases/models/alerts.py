@@ -50,12 +50,24 @@ class Alert(models.Model):
     )
     escalated_at = models.DateTimeField(null=True, blank=True)
     raised_at = models.DateTimeField(auto_now_add=True)
+    # No index on acknowledged_by / resolved_by: nothing looks alerts up by them, and every
+    # index costs each of the sweep's inserts (a first statewide sweep raises ≈138,000).
     acknowledged_by = models.ForeignKey(
-        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        StaffMember,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
-        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        StaffMember,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True)
@@ -73,20 +85,24 @@ class Alert(models.Model):
                 name="alert_inbox_idx",
                 condition=~Q(status="resolved"),
             ),
+            # The sweep's "a person resolved this very alert" check: only manual resolutions,
+            # so it stays small while resolved alerts pile up over the years (and costs the
+            # sweep's inserts nothing: new alerts are open)
+            models.Index(
+                fields=["rule", "subject_key", "due_date"],
+                name="alert_manual_resolution_idx",
+                condition=Q(status="resolved", resolved_by__isnull=False),
+            ),
             # Escalation sweep: WHERE status = 'open' AND escalated_at IS NULL AND raised_at <= %s
             models.Index(
                 fields=["raised_at"],
                 name="alert_escalation_idx",
                 condition=Q(status="open", escalated_at__isnull=True),
             ),
-            # Sweep resolution: WHERE rule = %s AND status <> 'resolved'
-            models.Index(
-                fields=["rule", "subject_key"],
-                name="alert_open_rule_idx",
-                condition=~Q(status="resolved"),
-            ),
         ]
         constraints = [
+            # Also the sweep's index for "the rule's open alerts" (WHERE rule = %s AND status
+            # <> 'resolved'): a second index on (rule, subject_key) only cost inserts.
             models.UniqueConstraint(
                 fields=["rule", "subject_key", "due_date"],
                 condition=~Q(status="resolved"),

@@ -10,9 +10,9 @@ from collections import namedtuple
 import pytest
 
 from agencies.choices import AgencyKind, Role
-from cases.alerts.engine import run_sweep
+from cases.alerts.engine import refresh_cases, run_sweep
 from cases.choices import AlertStatus, CaseStatus, TeamRole
-from cases.models import Alert
+from cases.models import Alert, Case
 from mou.choices import MOUStatus
 from protocols.choices import AlertRuleCode as R
 from tests.factories import AgencyFactory, CaseFactory, MOUFactory, MOUPartyFactory
@@ -302,7 +302,6 @@ class TestAgencyRules:
         assert sweep(R.TRAINING_EXPIRED, on=later) == (0, 0, 1)
 
 
-Behind = namedtuple("Behind", "case_id requirement due_date kind")
 Unacked = namedtuple("Unacked", "staff_id version_id due_date")
 
 
@@ -314,32 +313,54 @@ class TestRulesOverOtherTopics:
         assert result.skipped[R.FIRST_CONTACT_MISSED] == "unavailable"
         assert R.CONTACT_BEHIND not in result
 
-    def test_contact_rules_follow_behind_requirements(self, monkeypatch, case, officer):
-        rows = [
-            Behind(case.pk, "face_to_face", ON - dt.timedelta(2), "behind"),
-            Behind(case.pk, "home_visit", ON - dt.timedelta(1), "first_missed"),
-        ]
-        calls = []
+    def test_contact_rules_follow_compliance(self, case, officer):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
 
-        def behind_requirements(on, case_ids=None):
-            calls.append((on, case_ids))
-            return list(rows)
+        from tests.factories_contacts import (
+            ContactStandardFactory,
+            SupervisionContactFactory,
+            local_dt,
+        )
 
-        module = types.ModuleType("cases.compliance")
-        module.behind_requirements = behind_requirements
-        monkeypatch.setitem(sys.modules, "cases.compliance", module)
-        result = run_sweep(ON, rule_codes=[R.CONTACT_BEHIND, R.FIRST_CONTACT_MISSED])
+        # given a moderate case that needs a face-to-face contact every 30 days and a home
+        # visit within 10 days of the start; its last face-to-face contact was 40 days ago
+        Case.objects.filter(pk=case.pk).update(supervision_start=ON - dt.timedelta(100))
+        ContactStandardFactory(
+            supervision_level="moderate", requirement="face_to_face", count=1, period_days=30
+        )
+        ContactStandardFactory(
+            supervision_level="moderate",
+            requirement="home_visit",
+            count=1,
+            period_days=90,
+            initial_deadline=10,
+        )
+        SupervisionContactFactory(case=case, contact_at=local_dt(ON - dt.timedelta(40)))
+        # when both contact rules run
+        with CaptureQueriesContext(connection) as queries:
+            result = run_sweep(ON, rule_codes=[R.CONTACT_BEHIND, R.FIRST_CONTACT_MISSED])
+        # then each raises its own kind, from one evaluation of compliance shared by both
         assert result[R.CONTACT_BEHIND] == (1, 0, 0)
         assert result[R.FIRST_CONTACT_MISSED] == (1, 0, 0)
-        assert len(calls) == 1  # both rules share one call
+        assert sum("alert_contact_problems AS" in q["sql"] for q in queries.captured_queries) == 1
         behind = open_alerts(R.CONTACT_BEHIND).get()
         assert (behind.assignee, behind.subject_key) == (officer, f"contact:{case.pk}:face_to_face")
+        assert behind.due_date == ON - dt.timedelta(10)
         assert "face-to-face contact" in behind.message
-        # the contact is logged: the function no longer reports it
-        rows.pop(0)
+        missed = open_alerts(R.FIRST_CONTACT_MISSED).get()
+        assert missed.subject_key == f"first-contact:{case.pk}:home_visit"
+        assert missed.due_date == ON - dt.timedelta(90)
+        # when the face-to-face contact is logged, then that alert resolves, the other stays
+        SupervisionContactFactory(case=case, contact_at=local_dt(ON))
         result = run_sweep(ON, rule_codes=[R.CONTACT_BEHIND, R.FIRST_CONTACT_MISSED])
         assert result[R.CONTACT_BEHIND] == (0, 0, 1)
         assert result[R.FIRST_CONTACT_MISSED] == (0, 1, 0)
+        # and a refresh limited to another case (no contact yet) raises for it alone
+        other = CaseFactory(lead_agency=case.lead_agency)
+        result = refresh_cases([other.pk], [R.FIRST_CONTACT_MISSED])
+        assert result[R.FIRST_CONTACT_MISSED] == (1, 0, 0)
+        assert {a.case_id for a in open_alerts(R.FIRST_CONTACT_MISSED)} == {case.pk, other.pk}
 
     def test_protocol_acknowledgment_rule(self, monkeypatch, doc):
         from protocols.models import Protocol, ProtocolVersion
