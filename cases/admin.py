@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -34,6 +35,7 @@ from cases.models import (
     PlanCondition,
     PolygraphExam,
     ProgressNote,
+    QualifyingContacts,
     RegistrationEvent,
     RegistrationRecord,
     ReleasePlan,
@@ -220,6 +222,21 @@ class CaseGrantAdmin(ReadOnlyAdminMixin, RestrictedModelAdmin):
     def restrict_queryset(self, request: HttpRequest, queryset: QuerySet, action: str) -> QuerySet:
         visible = Case.objects.restrict(request.user, "view").values("pk")
         return queryset.filter(content_object__in=visible)
+
+
+@admin.register(QualifyingContacts)
+class QualifyingContactsAdmin(ReadOnlyAdminMixin, RestrictedModelAdmin):
+    """The per-(case, requirement) contact summary the contact triggers maintain (for the
+    compliance statement): derived, read-only, and shown to operations (superusers) only —
+    it has no restrict() of its own, so everyone else gets no rows."""
+
+    list_display = ("case", "requirement", "contacts")
+    list_filter = ("requirement",)
+    raw_id_fields = ("case",)
+
+    @admin.display(description="Qualifying contacts")
+    def contacts(self, obj: QualifyingContacts) -> int:
+        return len(obj.contact_ats)
 
 
 @admin.register(AgencyWideGrant)
@@ -571,6 +588,31 @@ class VerificationInline(ChildInline):
     inline_select_related = ("officer__user",)
 
 
+# What a registry officer may change on a registration through the service.
+TERMS = ("tier", "period_years", "custody_days_excluded", "juvenile", "transient")
+
+
+class RegistrationRecordForm(forms.ModelForm):
+    """Checks what the registration service checks, so its refusals are form errors next to
+    the field instead of a failed save."""
+
+    class Meta:
+        model = RegistrationRecord
+        fields = ("case", "registering_agency", "jurisdiction", "start_date", *TERMS)
+
+    def clean(self) -> dict[str, Any]:
+        from cases.services import registration as service
+
+        data = super().clean()
+        errors = service.registration_errors(
+            self.instance if self.instance.pk else None,
+            {name: data[name] for name in (*TERMS, *RegistrationRecordAdmin.FIXED) if name in data},
+        )
+        for field, message in errors.items():
+            self.add_error(field if field in self.fields else None, message)
+        return data
+
+
 @admin.register(RegistrationRecord)
 class RegistrationRecordAdmin(CaseRecordAdmin):
     list_display = (
@@ -592,11 +634,37 @@ class RegistrationRecordAdmin(CaseRecordAdmin):
     list_select_related = ("case__offender", "registering_agency")
     date_hierarchy = "next_verification_due"
     autocomplete_fields = ("case", "registering_agency")
-    # As in the API: the status and the verification calendar follow from events, checks and
-    # registry officers' decisions through the registration service (audited, alerts brought up
-    # to date, the registration.status_changed webhook queued); the admin must not bypass it.
-    readonly_fields = ("status", "next_verification_due", "last_verified_on")
+    # As in the API, every write goes through the registration service (period and schedule
+    # recomputed, audited, alerts brought up to date, the registration.status_changed webhook
+    # queued): the status and the calendar follow from events, checks and registry officers'
+    # decisions; the end date from the start, period and custody days; case, agency,
+    # jurisdiction and start are fixed once registered (the API allows no more).
+    form = RegistrationRecordForm
+    DERIVED = ("status", "next_verification_due", "last_verified_on", "end_date")
+    FIXED = ("case", "registering_agency", "jurisdiction", "start_date")
     inlines = (RegistrationEventInline, VerificationInline)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.DERIVED if obj is None else self.DERIVED + self.FIXED
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from cases.services import registration as service
+
+        data = form.cleaned_data
+        if change:
+            terms = {name: data[name] for name in TERMS if name in form.changed_data}
+            saved = service.update_registration(request.user, obj, **terms)
+        else:
+            saved = service.register(
+                request.user,
+                case=data["case"],
+                registering_agency=data["registering_agency"],
+                jurisdiction=data["jurisdiction"],
+                start_date=data["start_date"],
+                **{name: data[name] for name in TERMS},
+            )
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
 
 @admin.register(RegistrationEvent)

@@ -373,35 +373,74 @@ def test_case_choices_are_limited_to_cases_the_user_may_add_to(client: Client) -
     assert SupervisionContact.objects.count() == before
 
 
-def test_registration_status_and_calendar_are_read_only_in_the_admin(client: Client) -> None:
-    """As in the API: the admin shows a registration's status and verification dates but
-    cannot change them (only the registration service does: audited, alerts, webhooks)."""
+def _registration_form_data(response) -> dict:  # noqa: ANN001
+    form = response.context_data["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    for name in ("transient", "juvenile"):
+        if name in form.fields:
+            data[name] = "on" if form[name].value() else ""
+    for inline in response.context_data["inline_admin_formsets"]:
+        formset = inline.formset
+        data[f"{formset.prefix}-TOTAL_FORMS"] = formset.initial_form_count()
+        data[f"{formset.prefix}-INITIAL_FORMS"] = formset.initial_form_count()
+    return data
+
+
+def test_registration_changes_in_the_admin_go_through_the_registration_service(
+    client: Client,
+) -> None:
+    """As in the API: the admin shows a registration's status, calendar, end date and fixed
+    facts but cannot change them; a change of its terms goes through the registration
+    service (schedule recomputed, audited), and the service's refusals are form errors."""
     from cases.models import RegistrationRecord
+    from sartcm.models import AuditEvent
     from tests.factories_registration import RegistrationFactory
 
-    record = RegistrationFactory(next_verification_due=dt.date(2026, 3, 20))
+    record = RegistrationFactory(tier="II", next_verification_due=dt.date(2026, 3, 20))
     root = get_user_model().objects.create_superuser("ops", "ops@prairie.example", "x" * 20)
     otp_login(client, root)
     url = admin_url(RegistrationRecord, "change", record.pk)
     response = client.get(url)
     assert response.status_code == 200
     form = response.context_data["adminform"].form
-    calendar = {"status", "next_verification_due", "last_verified_on"}
-    assert not calendar & set(form.fields)
+    fixed = {"status", "next_verification_due", "last_verified_on", "end_date"}
+    fixed |= {"case", "registering_agency", "jurisdiction", "start_date"}
+    assert not fixed & set(form.fields)
     assert "Next verification due" in response.content.decode()  # shown, read-only
-    # when the change form is posted with new values for them
-    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
-    data["transient"] = "on" if record.transient else ""
-    for inline in response.context_data["inline_admin_formsets"]:
-        formset = inline.formset
-        data[f"{formset.prefix}-TOTAL_FORMS"] = formset.initial_form_count()
-        data[f"{formset.prefix}-INITIAL_FORMS"] = formset.initial_form_count()
-        assert formset.initial_form_count() == 0
-    data.update(status="absconded", next_verification_due="2030-01-01", jurisdiction="Elsewhere")
-    response = client.post(url, data)
-    # then the other fields are saved, and the status and calendar are not
+    data = _registration_form_data(response)
+    # when the form is posted with a period the service refuses
+    response = client.post(url, {**data, "period_years": "0"})
+    # then it is shown next to the field and nothing changed
+    assert response.status_code == 200
+    assert "period_years" in response.context_data["adminform"].form.errors
+    record.refresh_from_db()
+    assert record.period_years == 25
+    # when the tier changes (and a status, calendar and jurisdiction are slipped in)
+    data.update(tier="III", status="absconded", next_verification_due="2030-01-01")
+    response = client.post(url, {**data, "jurisdiction": "Elsewhere"})
+    # then the service saved the tier and recomputed the schedule; nothing else moved
     assert response.status_code == 302, getattr(response, "context_data", {}).get("errors")
     record.refresh_from_db()
-    assert record.jurisdiction == "Elsewhere"
-    assert (record.status, record.next_verification_due) == ("compliant", dt.date(2026, 3, 20))
+    assert (record.tier, record.jurisdiction) == ("III", "Prairie State")
+    assert record.next_verification_due != dt.date(2026, 3, 20)  # the tier's schedule
+    assert record.status != "absconded"  # what the new schedule gives, not what was typed
+    change = AuditEvent.objects.filter(object_id=str(record.pk), action="change").latest("id")
+    assert change.changes["before"]["tier"] == "II" and change.changes["after"]["tier"] == "III"
     assert not OutboxMessage.objects.filter(kind="webhook").exists()
+    # and adding a second open registration in the same jurisdiction is refused on the form
+    add = admin_url(RegistrationRecord, "add")
+    response = client.post(
+        add,
+        {
+            **{k: v for k, v in data.items() if "-" in k},
+            "case": record.case_id,
+            "registering_agency": record.registering_agency_id,
+            "tier": "I",
+            "jurisdiction": "Prairie State",
+            "start_date": "2025-07-01",
+            "custody_days_excluded": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "jurisdiction" in response.context_data["adminform"].form.errors
+    assert RegistrationRecord.objects.filter(case=record.case).count() == 1

@@ -371,6 +371,37 @@ def _term_errors(terms: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
+def registration_errors(
+    record: RegistrationRecord | None, values: dict[str, Any], on: date | None = None
+) -> dict[str, str]:
+    """What the service would refuse in `values` (any of the terms, and for a new registration
+    (`record` None) its case, jurisdiction and start), field → message; {} when it is fine.
+    The forms that write through the service (the admin) show these next to the fields."""
+    on = on or timezone.localdate()
+    terms = ("tier", "custody_days_excluded", "period_years")
+    errors = _term_errors({name: values[name] for name in terms if name in values})
+    if record is not None and record.status == RegistrationStatus.ENDED:
+        errors["status"] = "This registration has ended; it cannot be changed."
+    if record is not None:
+        return errors
+    jurisdiction = (values.get("jurisdiction") or "").strip()
+    if "jurisdiction" in values and not jurisdiction:
+        errors["jurisdiction"] = "Name the registering jurisdiction (state or county)."
+    start = values.get("start_date")
+    if start is not None and start > on:
+        errors["start_date"] = "The registration start cannot be in the future."
+    case = values.get("case")
+    if (
+        case is not None
+        and jurisdiction
+        and RegistrationRecord.objects.filter(
+            case=case, jurisdiction=jurisdiction, status__in=_open_statuses()
+        ).exists()
+    ):
+        errors["jurisdiction"] = "This case is already registered in this jurisdiction."
+    return errors
+
+
 # --- services --------------------------------------------------------------------------------
 
 
@@ -391,22 +422,15 @@ def register(
     """Open a registration: the period (15/25/life unless given) and the first due date come
     from the schedule in force; custody days are excluded from the period."""
     on = on or timezone.localdate()
-    errors = _term_errors(
-        {"tier": tier, "custody_days_excluded": custody_days_excluded, "period_years": period_years}
-    )
-    if not jurisdiction.strip():
-        errors["jurisdiction"] = "Name the registering jurisdiction (state or county)."
-    if start_date > on:
-        errors["start_date"] = "The registration start cannot be in the future."
+    terms = {"tier": tier, "custody_days_excluded": custody_days_excluded}
+    terms.update(period_years=period_years, jurisdiction=jurisdiction, start_date=start_date)
+    errors = registration_errors(None, terms, on)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        if RegistrationRecord.objects.filter(
-            case=case, jurisdiction=jurisdiction.strip(), status__in=_open_statuses()
-        ).exists():
-            raise ValidationError(
-                {"jurisdiction": "This case is already registered in this jurisdiction."}
-            )
+        duplicate = registration_errors(None, {"case": case, "jurisdiction": jurisdiction}, on)
+        if duplicate:
+            raise ValidationError(duplicate)
         schedule = schedule_for(jurisdiction.strip(), tier, transient, on)
         record = RegistrationRecord(
             case=case,
