@@ -8,44 +8,43 @@ What a query can hold (tokens split on spaces and commas, in any order):
 - a token with a digit: a state ID, DOC number or FBI number (exact, case-insensitive).
 All given parts must match.
 
+Ranking, in two tiers. First the people matching every name part by prefix (an exact name
+included), in alphabetical order of the name that matched, then of the other name, then id (lower
+case, byte order): "Dav" lists Dave, David, Davidson, Davis, first and last names together.
+Then, closest spelling first, those found through a typo (pg_trgm similarity ≥ 0.2, parts of
+MIN_TRIGRAM_LENGTH+ letters): per part the best similarity of the first or last name (1 for a
+name starting with the part), summed over the parts. Typo matches are looked for only while the
+prefix matches the user may see number fewer than CANDIDATES: otherwise none could be shown.
+
 Access: candidates come from `Offender.objects.restrict(user, "view")` (identity standing), and
 a match only counts through fields the user may see — a partner whose terms do not share
 `date_of_birth` cannot find (and so learn) a person by date of birth, nor by alias without
 `aliases`. Results carry only permitted identity fields. Nobody else's existence leaks: an
 outsider gets the same empty answer for a name that exists as for one that does not.
 
-Speed: candidates come first from a UNION of scans served by the GIN trigram indexes on
-first_name/last_name and OffenderAlias.last_name (`ILIKE 'x%'` and the pg_trgm `%` operator);
-the full conditions then run on those few rows (about 20–50 ms over 100,000 offenders). So a
-name part matching only a middle name or an alias first name (no index) does not find anyone
-by itself. The similarity threshold is lowered for this statement only (SET LOCAL). A search
-is a constant number of queries.
+Speed (docs/performance.md, design changes 5 and 10): one statement in two stages. The prefix
+stage walks the `offender_first_lower` / `offender_last_lower` indexes (lower(name) COLLATE
+"C", other name, id) from the part onwards, in order, checking standing row by row until
+CANDIDATES are found: a few hundred index rows however many names start with "Dav" (alias last
+names, few, come from their GIN trigram index). The typo stage, a UNION of pg_trgm `%` scans
+on the GIN trigram indexes of first_name, last_name and OffenderAlias.last_name ranked by
+similarity, runs only when the prefix stage found fewer than CANDIDATES (a one-time filter:
+PostgreSQL skips it otherwise), e.g. for "Smtih" or a rare name. So a name part matching only a
+middle name or an alias first name (no index) does not find anyone by itself. The similarity
+threshold is lowered for this statement only (SET LOCAL). The statement is written by hand
+(`Sql`), the standing condition still comes from `restrict_record`. A search is a constant
+number of queries.
 """
 
 from __future__ import annotations
 
-import operator
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import reduce
 from typing import Any
 
-from django.contrib.postgres.search import TrigramSimilarity
-from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import (
-    BooleanField,
-    Exists,
-    ExpressionWrapper,
-    FloatField,
-    Lookup,
-    OuterRef,
-    Q,
-    Value,
-)
-from django.db.models.functions import Greatest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from agencies.choices import RecordType
 from cases.access import AllFields, allowed_fields, prefetch_assignments
@@ -78,32 +77,6 @@ RESULT_FIELDS = (
     "fbi_number",
 )
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
-# Best match first; ties by name, then id (stable).
-RANK_ORDER = ("-rank", "last_name", "first_name", "pk")
-RANK_ORDER_SQL = "candidate.rank DESC, candidate.last_name, candidate.first_name, candidate.id"
-
-
-class ILike(Lookup):
-    """`lhs ILIKE rhs` (Django's istartswith wraps both sides in UPPER(), which a trigram
-    index cannot serve)."""
-
-    lookup_name = "ilike"
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
-
-
-class TrigramMatch(Lookup):
-    """`lhs % rhs`: pg_trgm similarity above the threshold (GIN-index served)."""
-
-    lookup_name = "trigram_match"
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} %% {rhs}", [*lhs_params, *rhs_params]
 
 
 def _like_prefix(token: str) -> str:
@@ -155,15 +128,6 @@ def parse_query(raw: str) -> ParsedQuery:
     return ParsedQuery(text, tuple(names), tuple(dates), tuple(identifiers))
 
 
-def _name_q(field_name: str, token: str) -> Q:
-    """The field matches the token by prefix, or (3+ characters) by trigram similarity."""
-    return reduce(operator.or_, _name_branches(field_name, token))
-
-
-def _flag(q: Q) -> ExpressionWrapper:
-    return ExpressionWrapper(q, output_field=BooleanField())
-
-
 @dataclass
 class CaseLink:
     """A case of a result the user has standing on, and where opening it leads."""
@@ -206,151 +170,310 @@ class SearchOutcome:
         return len(self.results)
 
 
-def _name_branches(field_name: str, token: str) -> list[Q]:
-    """_name_q as separate conditions, one per index scan (prefix, then trigram)."""
-    branches = [Q(**{f"{field_name}__ilike": _like_prefix(token)})]
-    if len(token) >= MIN_TRIGRAM_LENGTH:
-        branches.append(Q(**{f"{field_name}__trigram_match": token}))
-    return branches
+class Sql:
+    """A fragment of SQL with its parameters (the search statement is written by hand: built
+    with the ORM, its unions and annotations took ≈15 ms of Python to compile per search)."""
+
+    def __init__(self, text: str = "", params: list[Any] | None = None) -> None:
+        self.text = text
+        self.params = list(params or [])
+
+    @staticmethod
+    def join(sep: str, parts: list[Sql]) -> Sql:
+        return Sql(sep.join(p.text for p in parts), [x for p in parts for x in p.params])
+
+    def parens(self) -> Sql:
+        return Sql(f"({self.text})", self.params)
 
 
-def _branches_at(token: str, index: int) -> list[Q]:
-    """The index-th branch (0 prefix, 1 trigram) of _name_branches for every name field."""
-    return [b for f in NAME_FIELDS for b in _name_branches(f, token)[index : index + 1]]
+def _col(model: Any, field_name: str, alias: str) -> str:
+    return f'{alias}."{model._meta.get_field(field_name).column}"'
 
 
-def _name_candidates(names: tuple[str, ...]) -> Any:
-    """Ids of offenders with a first or last name, or an alias last name, matching any of the
-    name parts: a UNION of scans each served by a trigram GIN index (middle names and alias
-    first names have no index, so a part matching only those does not find a person).
-
-    One SELECT per field, part and operator: an OR of them in one SELECT is planned as a
-    sequential scan computing every trigram of 100,000 names (≈170 ms); the union of bitmap
-    index scans takes ≈25 ms."""
-    offenders = Offender.objects.unrestricted().order_by()
-    aliases = OffenderAlias.objects.unrestricted().order_by()
-    scans = [
-        offenders.filter(branch).values("pk")
-        for token in names
-        for field_name in ("first_name", "last_name")
-        for branch in _name_branches(field_name, token)
-    ] + [
-        aliases.filter(branch).values("offender_id")
-        for token in names
-        for branch in _name_branches("last_name", token)
-    ]
-    return scans[0].union(*scans[1:])
+def _prefix(model: Any, field_name: str, token: str, alias: str = "o") -> Sql:
+    return Sql(f"{_col(model, field_name, alias)} ILIKE %s", [_like_prefix(token)])
 
 
-def _alias_exists(names: tuple[str, ...]) -> Exists:
+def _typo(model: Any, field_name: str, token: str, alias: str = "o") -> Sql | None:
+    """The trigram operator (parts of MIN_TRIGRAM_LENGTH+ only), index-served on the names."""
+    if len(token) < MIN_TRIGRAM_LENGTH:
+        return None
+    return Sql(f"{_col(model, field_name, alias)} %% %s", [token])
+
+
+def _field_matches(model: Any, field_name: str, token: str, *, typos: bool, alias: str) -> Sql:
+    """The field matches the part by prefix or (with `typos`) by trigram similarity."""
+    typo = _typo(model, field_name, token, alias) if typos else None
+    branches = [_prefix(model, field_name, token, alias), *([typo] if typo else [])]
+    return Sql.join(" OR ", branches)
+
+
+def _part_matches(token: str, *, typos: bool) -> Sql:
+    """The part matches the first, middle or last name: by prefix (the cheap tests, first),
+    then — with `typos` — by trigram similarity (an OR stops at the first true)."""
+    branches = [_prefix(Offender, f, token) for f in NAME_FIELDS]
+    if typos:
+        branches += [t for f in NAME_FIELDS if (t := _typo(Offender, f, token))]
+    return Sql.join(" OR ", branches).parens()
+
+
+def _alias_exists(names: tuple[str, ...], *, typos: bool = True) -> Sql:
     """An alias of the offender matches every name part (first or last name of the alias)."""
-    alias_q = Q(offender_id=OuterRef("pk"))
-    for token in names:
-        alias_q &= _name_q("last_name", token) | _name_q("first_name", token)
-    return Exists(OffenderAlias.objects.unrestricted().filter(alias_q))
-
-
-def _rank(names: tuple[str, ...]) -> Any:
-    """Best-matching name field per part, summed: closer spellings first."""
-    if not names:
-        return Value(1.0, output_field=FloatField())
-    terms = [
-        Greatest(TrigramSimilarity("first_name", t), TrigramSimilarity("last_name", t))
+    parts = [
+        Sql.join(
+            " OR ",
+            [
+                _field_matches(OffenderAlias, "last_name", t, typos=typos, alias="a"),
+                _field_matches(OffenderAlias, "first_name", t, typos=typos, alias="a"),
+            ],
+        )
         for t in names
     ]
-    return reduce(operator.add, terms)
+    where = Sql.join(" AND ", [p.parens() for p in parts])
+    offender_id = _col(OffenderAlias, "offender", "a")
+    return Sql(
+        f"EXISTS (SELECT 1 FROM {OffenderAlias._meta.db_table} a "
+        f"WHERE {offender_id} = o.id AND {where.text})",
+        where.params,
+    )
 
 
-def _visible_matches(user: Any, parsed: ParsedQuery) -> list[tuple[int, float]]:
-    """(id, rank) of the best CANDIDATES offenders matching the query that the user has identity
-    standing on, best first. One SELECT.
+def _names_match(names: tuple[str, ...], *, typos: bool) -> Sql:
+    """Every part matches a name of the person, or all of them one alias. With one part,
+    TRUE: being found by one of the stage's scans already says so."""
+    if len(names) < 2:
+        return Sql("TRUE")
+    every = Sql.join(" AND ", [_part_matches(t, typos=typos) for t in names])
+    return Sql.join(" OR ", [every.parens(), _alias_exists(names, typos=typos)]).parens()
 
-    Matches first, visibility per match: the matching offenders (a few thousand at most, from
-    the trigram indexes) are ranked in a fenced subquery (`OFFSET 0`), then checked best first
-    for a case the user may see (a LATERAL lookup by the case's offender index) until
-    CANDIDATES are found. The standing is the one `Offender.objects.restrict(user, "view")`
-    applies (visible through any case of theirs with identity standing). Written as
-    `id IN (visible cases)` — or as an EXISTS, which the planner turns into the same join — it
-    hashed the offender ids of all 100,000 cases a lead agency or statewide partner sees before
-    joining the candidates; the lateral lookup cannot be planned that way. Only the rank and
-    the name condition are computed for every match (trigram functions are the costly part);
-    the per-field flags are left to `_flagged` for the few kept."""
+
+def _name_scans(names: tuple[str, ...], *, prefixes: bool, typos: bool) -> list[Sql]:
+    """One condition per index scan: the first or last name, or an alias last name, matching a
+    name part by prefix (`prefixes`) and/or by trigram similarity (`typos`, parts of
+    MIN_TRIGRAM_LENGTH+), each served by a trigram GIN index (middle names and alias first
+    names have no index, so a part matching only those does not find a person).
+
+    Each becomes one SELECT of a UNION: an OR of them in one SELECT is planned as a
+    sequential scan computing every trigram of 100,000 names (≈170 ms)."""
+    scans: list[Sql] = []
+    aliases: list[Sql] = []
+    for token in names:
+        for field_name in ("first_name", "last_name"):
+            scans += [_prefix(Offender, field_name, token)] if prefixes else []
+            scans += [t for t in [_typo(Offender, field_name, token)] if t and typos]
+        aliases += [_prefix(OffenderAlias, "last_name", token, "a")] if prefixes else []
+        aliases += [t for t in [_typo(OffenderAlias, "last_name", token, "a")] if t and typos]
+    offender_id = _col(OffenderAlias, "offender", "a")
+    return scans + [
+        Sql(
+            f"o.id IN (SELECT {offender_id} FROM {OffenderAlias._meta.db_table} a "
+            f"WHERE {scan.text})",
+            scan.params,
+        )
+        for scan in aliases
+    ]
+
+
+def _conditions(parsed: ParsedQuery) -> Sql:
+    """Date of birth and identifiers (exact; identifiers in either case)."""
+    parts = [Sql(f"{_col(Offender, 'date_of_birth', 'o')} = %s", [day]) for day in parsed.dates]
+    for token in parsed.identifiers:
+        values = sorted({token, token.upper()})
+        marks = ", ".join(["%s"] * len(values))
+        ors = [Sql(f"{_col(Offender, f, 'o')} IN ({marks})", values) for f in IDENTIFIER_FIELDS]
+        parts.append(Sql.join(" OR ", ors).parens())
+    return Sql.join(" AND ", parts) if parts else Sql("TRUE")
+
+
+def _flags(parsed: ParsedQuery) -> Sql:
+    """One flag per (part, field) and per (identifier, field), and `alias`, for the
+    field allow-lists (`_permitted_match`)."""
+    flags = [
+        Sql(
+            f"({_field_matches(Offender, f, t, typos=True, alias='o').text}) AS n{i}_{f}",
+            _field_matches(Offender, f, t, typos=True, alias="o").params,
+        )
+        for i, t in enumerate(parsed.names)
+        for f in NAME_FIELDS
+    ]
+    if parsed.names:
+        alias = _alias_exists(parsed.names)
+        flags.append(Sql(f"{alias.text} AS alias", alias.params))
+    for i, token in enumerate(parsed.identifiers):
+        values = sorted({token, token.upper()})
+        marks = ", ".join(["%s"] * len(values))
+        flags += [
+            Sql(f"{_col(Offender, f, 'o')} IN ({marks}) AS i{i}_{f}", values)
+            for f in IDENTIFIER_FIELDS
+        ]
+    return Sql.join(", ", flags)
+
+
+def _key(model: Any, field_name: str, alias: str) -> str:
+    """A name as the prefix stage sorts it (lower case, byte order): the expression of the
+    `offender_*_lower` indexes, so a prefix is a range of them, walked in order."""
+    return f'lower({_col(model, field_name, alias)}) COLLATE "C"'
+
+
+def _prefix_stage(parsed: ParsedQuery, names_match: Sql, where: Sql, seen: Sql) -> Sql:
+    """The prefix matches the user may see, best first, at most CANDIDATES: a UNION ALL of one
+    ordered, limited SELECT per (part, name field), each walking the `offender_*_lower` index
+    from the part in alphabetical order and checking standing row by row until CANDIDATES
+    are found — a few hundred rows read however many thousands start with "Dav". The key is
+    (matched name, other name, id) in lower case; a person found twice keeps the smaller
+    key. The first CANDIDATES by that key are exactly the first CANDIDATES of the union of
+    each SELECT's first CANDIDATES. Alias last names (GIN-indexed, few rows) are sorted."""
+    table = Offender._meta.db_table
+    aliases = OffenderAlias._meta.db_table
+    limit = f"ORDER BY k1, k2, id LIMIT {CANDIDATES}"
+    filters = Sql.join(" AND ", [names_match, where])
+    branches: list[Sql] = []
+    if not parsed.names:
+        return Sql(
+            f"SELECT o.id, {_key(Offender, 'last_name', 'o')} AS k1, "
+            f"{_key(Offender, 'first_name', 'o')} AS k2 FROM {table} o {seen.text} "
+            f"WHERE {filters.text} {limit}",
+            [*seen.params, *filters.params],
+        )
+    for token in parsed.names:
+        for matched, other in (("first_name", "last_name"), ("last_name", "first_name")):
+            k1, k2 = _key(Offender, matched, "o"), _key(Offender, other, "o")
+            branches.append(
+                Sql(
+                    f"(SELECT o.id, {k1} AS k1, {k2} AS k2 FROM {table} o {seen.text} "
+                    f"WHERE {k1} LIKE lower(%s) AND {filters.text} {limit})",
+                    [*seen.params, _like_prefix(token), *filters.params],
+                )
+            )
+        k1, k2 = _key(OffenderAlias, "last_name", "a"), _key(OffenderAlias, "first_name", "a")
+        alias_id = _col(OffenderAlias, "offender", "a")
+        branches.append(
+            Sql(
+                f"(SELECT o.id, {k1} AS k1, {k2} AS k2 FROM {aliases} a "
+                f"JOIN {table} o ON o.id = {alias_id} {seen.text} "
+                f"WHERE {_col(OffenderAlias, 'last_name', 'a')} ILIKE %s "
+                f"AND {filters.text} {limit})",
+                [*seen.params, _like_prefix(token), *filters.params],
+            )
+        )
+    union = Sql.join(" UNION ALL ", branches)
+    return Sql(
+        f"SELECT DISTINCT ON (id) id, k1, k2 FROM ({union.text}) AS branch ORDER BY id, k1, k2",
+        union.params,
+    )
+
+
+def _typo_score(names: tuple[str, ...]) -> Sql:
+    """Per part, the best of the first, middle and last name: 1 where it starts with the part,
+    else its trigram similarity (< 1; the middle name has none); summed over the parts."""
+    terms = []
+    for token in names:
+        scores = []
+        for f in NAME_FIELDS:
+            col = _col(Offender, f, "o")
+            similar = f"similarity({col}, %s)" if f != "middle_name" else "0"
+            scores.append(
+                Sql(
+                    f"CASE WHEN {col} ILIKE %s THEN 1.0 ELSE {similar} END",
+                    [_like_prefix(token), *([token] if f != "middle_name" else [])],
+                )
+            )
+        greatest = Sql.join(", ", scores)
+        terms.append(Sql(f"GREATEST({greatest.text})", greatest.params))
+    return Sql.join(" + ", terms)
+
+
+def _typo_stage(parsed: ParsedQuery, names_match: Sql, where: Sql) -> Sql | None:
+    """The trigram matches, ranked by similarity (best first) in a fenced subquery (`OFFSET
+    0`): a SELECT of id, score, k1, k2 and names_match; None when no part is long enough.
+
+    The rows come from a UNION of one SELECT per index scan (`_name_scans`; with one part,
+    the trigram scans only — its prefix matches were the prefix stage's); the score and the
+    name condition are computed once per person above it."""
+    if not any(len(t) >= MIN_TRIGRAM_LENGTH for t in parsed.names):
+        return None
+    table = Offender._meta.db_table
+    single = len(parsed.names) == 1
+    scans = _name_scans(parsed.names, prefixes=not single, typos=True)
+    union = Sql.join(
+        " UNION ", [Sql(f"SELECT o.* FROM {table} o WHERE {s.text}", s.params) for s in scans]
+    )
+    score = _typo_score(parsed.names)
+    return Sql(
+        f"SELECT o.id, {score.text} AS score, {_key(Offender, 'last_name', 'o')} AS k1, "
+        f"{_key(Offender, 'first_name', 'o')} AS k2, {names_match.text} AS names_match "
+        f"FROM ({union.text}) o WHERE {where.text} "
+        "ORDER BY score DESC, k1, k2, o.id OFFSET 0",
+        score.params + names_match.params + union.params + where.params,
+    )
+
+
+def _candidates(user: Any, parsed: ParsedQuery) -> list[Offender]:
+    """The best CANDIDATES offenders matching the query that the user has identity standing
+    on, best first, with one flag per (part, field) so field allow-lists can be applied
+    afterwards. One SELECT (after the SET LOCAL of the trigram threshold).
+
+    Matches first, visibility per match, in two stages (the prefix matches, then the typos:
+    `_prefix_stage`, `_typo_stage`). Each checks its matches best first for a case the user
+    may see — a LATERAL lookup by the case's offender index — until CANDIDATES are found. The
+    standing is the one `Offender.objects.restrict(user, "view")` applies (visible through
+    any case of theirs with identity standing). Written as `id IN (visible cases)` — or as an
+    EXISTS, which the planner turns into the same join — it hashed the offender ids of all
+    100,000 cases a lead agency or statewide partner sees before joining the candidates; the
+    lateral lookup cannot be planned that way.
+
+    The typo stage runs only when the prefix stage found fewer than CANDIDATES (a one-time
+    filter on its count): its rows all rank below the prefix stage's, and with fewer than
+    CANDIDATES the prefix stage holds every visible prefix match, so `NOT IN` it leaves
+    exactly the rest. The per-field flags are computed in the same statement for the kept
+    rows only."""
     visible_cases = Case.objects.restrict_record(user, "view", RecordType.IDENTITY).order_by()
     if visible_cases.query.is_empty():
         return []
-    qs = Offender.objects.unrestricted()
-    conditions = Q()
-    names_match = ""
-    if parsed.names:
-        # Index-served candidates first (GIN trigram on first/last name and alias last name).
-        qs = qs.filter(pk__in=_name_candidates(parsed.names))
-    if len(parsed.names) > 1:
-        # Every part must match. (With one part, being a candidate already says so: the
-        # candidates are exactly the first/last names and alias last names matching it.)
-        # Per part: any field by prefix, then any by trigram (OR stops at the first true, and
-        # the prefix tests are the cheap ones).
-        every_part = reduce(
-            operator.and_,
-            [
-                reduce(operator.or_, (b for i in (0, 1) for b in _branches_at(t, i)))
-                for t in parsed.names
-            ],
-        )
-        qs = qs.annotate(alias=_alias_exists(parsed.names)).annotate(
-            names_match=_flag(every_part | Q(alias=True))
-        )
-        # Tested above the fence: below it the planner filtered all offenders by it.
-        names_match = "WHERE candidate.names_match "
-    for day in parsed.dates:
-        conditions &= Q(date_of_birth=day)
-    for token in parsed.identifiers:
-        values = sorted({token, token.upper()})
-        conditions &= reduce(operator.or_, (Q(**{f"{f}__in": values}) for f in IDENTIFIER_FIELDS))
-    fields = ["id", "rank", "last_name", "first_name"] + (["names_match"] if names_match else [])
-    qs = qs.annotate(rank=_rank(parsed.names)).filter(conditions).order_by(*RANK_ORDER)
-    try:
-        matches_sql, matches_params = qs.values(*fields).query.sql_with_params()
-    except EmptyResultSet:
-        return []
     visible_sql, visible_params = visible_cases.values("offender_id").query.sql_with_params()
+
+    def seen(alias: str) -> Sql:
+        return Sql(
+            f"CROSS JOIN LATERAL (SELECT 1 FROM ({visible_sql}) AS visible "
+            f"WHERE visible.offender_id = {alias}.id LIMIT 1) AS seen",
+            list(visible_params),
+        )
+
+    where = _conditions(parsed)
+    prefix = _prefix_stage(parsed, _names_match(parsed.names, typos=False), where, seen("o"))
+    ctes = [Sql(f"prefix AS MATERIALIZED ({prefix.text})", prefix.params)]
+    found = [f"SELECT id, 0 AS stage, {float(len(parsed.names) or 1)} AS score, k1, k2 FROM prefix"]
+    if parsed.names:
+        typo = _typo_stage(parsed, _names_match(parsed.names, typos=True), where)
+        if typo is not None:
+            candidate_seen = seen("candidate")
+            ctes.append(
+                Sql(
+                    f"typo AS MATERIALIZED (SELECT candidate.id, candidate.score, "
+                    f"candidate.k1, candidate.k2 FROM ({typo.text}) AS candidate "
+                    f"{candidate_seen.text} WHERE (SELECT count(*) FROM prefix) < {CANDIDATES} "
+                    "AND candidate.id NOT IN (SELECT id FROM prefix) AND candidate.names_match "
+                    f"ORDER BY candidate.score DESC, candidate.k1, candidate.k2, candidate.id "
+                    f"LIMIT {CANDIDATES})",
+                    typo.params + candidate_seen.params,
+                )
+            )
+            found.append("SELECT id, 1 AS stage, score, k1, k2 FROM typo")
+    order = "ORDER BY stage, score DESC, k1, k2, id"
+    flags = _flags(parsed)
+    select_flags = f", {flags.text}" if flags.text else ""
+    with_ = Sql.join(", ", ctes)
+    # Unrestricted by design: only rows that passed the standing check above are joined.
     sql = (
-        f"SELECT candidate.id, candidate.rank FROM ({matches_sql} OFFSET 0) AS candidate "
-        f"CROSS JOIN LATERAL (SELECT 1 FROM ({visible_sql}) AS visible "
-        f"WHERE visible.offender_id = candidate.id LIMIT 1) AS seen {names_match}"
-        f"ORDER BY {RANK_ORDER_SQL} LIMIT {CANDIDATES}"
+        f"WITH {with_.text}, found AS ({' UNION ALL '.join(found)} {order} LIMIT {CANDIDATES}) "
+        f"SELECT o.*, found.score AS rank{select_flags} FROM found "
+        f"JOIN {Offender._meta.db_table} o ON o.id = found.id "
+        f"ORDER BY found.stage, found.score DESC, found.k1, found.k2, found.id"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         # For this statement only: the trigram operator's threshold (see SIMILARITY_THRESHOLD).
         cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [SIMILARITY_THRESHOLD])
-        cursor.execute(sql, [*matches_params, *visible_params])
-        return [(pk, rank) for pk, rank in cursor.fetchall()]
-
-
-def _candidates(user: Any, parsed: ParsedQuery) -> list[Offender]:
-    """Offenders in the user's identity scope matching every part of the query, best first, with
-    one flag per (part, field) so field allow-lists can be applied afterwards. Two SELECTs:
-    the visible matches (`_visible_matches`), then those rows with their flags."""
-    ranked = _visible_matches(user, parsed)
-    if not ranked:
-        return []
-    flags: dict[str, Any] = {}
-    for i, token in enumerate(parsed.names):
-        for name_field in NAME_FIELDS:
-            flags[f"n{i}_{name_field}"] = _flag(_name_q(name_field, token))
-    if parsed.names:
-        flags["alias"] = _alias_exists(parsed.names)
-    for i, token in enumerate(parsed.identifiers):
-        values = sorted({token, token.upper()})
-        for id_field in IDENTIFIER_FIELDS:
-            flags[f"i{i}_{id_field}"] = _flag(Q(**{f"{id_field}__in": values}))
-    # Unrestricted by design: these ids passed the standing check in _visible_matches.
-    rows = Offender.objects.unrestricted().filter(pk__in=[pk for pk, _ in ranked])
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [SIMILARITY_THRESHOLD])
-        by_pk = {o.pk: o for o in rows.annotate(**flags)}
-    for pk, rank in ranked:
-        by_pk[pk].rank = rank
-    return [by_pk[pk] for pk, _ in ranked]
+        return list(Offender.objects.raw(sql, [*with_.params, *flags.params]))
 
 
 def _permitted_match(offender: Offender, parsed: ParsedQuery, allowed: frozenset[str]) -> bool:
@@ -374,18 +497,10 @@ def _permitted_match(offender: Offender, parsed: ParsedQuery, allowed: frozenset
     return names_ok and dates_ok and ids_ok
 
 
-def _case_url(case_pk: int, tabs: dict[str, set[int]]) -> str:
-    """Where opening a case leads: the case workspace where it exists, else the first tab the
-    user may open."""
-    try:
-        return reverse("cases:case_detail", kwargs={"pk": case_pk})
-    except NoReverseMatch:
-        pass
-    if case_pk in tabs["contacts"]:
-        return reverse("cases:case-contacts", kwargs={"case_pk": case_pk})
-    if case_pk in tabs["assessments"]:
-        return reverse("cases:assessment-list", kwargs={"case_pk": case_pk})
-    return ""
+def _case_url(case_pk: int) -> str:
+    """Where opening a case leads: the case workspace (it shows only the tabs the user may
+    open)."""
+    return reverse("cases:case_detail", kwargs={"pk": case_pk})
 
 
 def search_offenders(user: Any, raw: str, *, audit_search: bool = True) -> SearchOutcome:
@@ -407,7 +522,13 @@ def search_offenders(user: Any, raw: str, *, audit_search: bool = True) -> Searc
             .select_related("offender")  # the audit rows name the case
             .order_by("case_number")
         )
-        prefetch_assignments(user, [c.pk for c in visible_cases])
+        # Team membership, for the field allow-lists (not asked for the cases the user's
+        # agency leads: the lead sees every field).
+        prefetch_assignments(
+            user,
+            [c.pk for c in visible_cases],
+            lead_agencies={c.pk: c.lead_agency_id for c in visible_cases},
+        )
         for case in visible_cases:
             cases_by_offender.setdefault(case.offender_id, []).append(case)
     results: list[SearchResult] = []
@@ -427,11 +548,6 @@ def search_offenders(user: Any, raw: str, *, audit_search: bool = True) -> Searc
         if len(kept) >= MAX_RESULTS:
             break
     if kept:
-        case_ids = [c.pk for _, _, cases in kept for c in cases]
-        tabs = {
-            "contacts": _visible(user, RecordType.CONTACTS, case_ids),
-            "assessments": _visible(user, RecordType.ASSESSMENTS, case_ids),
-        }
         alias_ids = [o.pk for o, allowed, _ in kept if "aliases" in allowed]
         aliases: dict[int, list[str]] = {}
         if alias_ids:
@@ -447,7 +563,7 @@ def search_offenders(user: Any, raw: str, *, audit_search: bool = True) -> Searc
                     offender_id=offender.pk,
                     fields={f: getattr(offender, f) for f in RESULT_FIELDS if f in allowed},
                     aliases=sorted(aliases.get(offender.pk, [])),
-                    cases=[CaseLink(c.pk, c.case_number, _case_url(c.pk, tabs)) for c in cases],
+                    cases=[CaseLink(c.pk, c.case_number, _case_url(c.pk)) for c in cases],
                     rank=float(offender.rank or 0),
                 )
             )
@@ -463,22 +579,3 @@ def search_offenders(user: Any, raw: str, *, audit_search: bool = True) -> Searc
             if shown:
                 audit.record_reads(user, AuditAction.SEARCH, shown)
     return SearchOutcome(parsed, results)
-
-
-def _visible(user: Any, record_type: str, case_ids: list[int]) -> set[int]:
-    return set(
-        Case.objects.restrict_record(user, "view", record_type)
-        .filter(pk__in=case_ids)
-        .values_list("pk", flat=True)
-    )
-
-
-def _register_lookups() -> None:
-    """ILIKE and the trigram operator on the searched fields only (not on every CharField)."""
-    for model, names in ((Offender, NAME_FIELDS), (OffenderAlias, ("first_name", "last_name"))):
-        for name in names:
-            model._meta.get_field(name).register_lookup(ILike)
-            model._meta.get_field(name).register_lookup(TrigramMatch)
-
-
-_register_lookups()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agencies.choices import RecordType, Role
 from cases.search import parse_query, search_offenders
@@ -82,6 +84,64 @@ def test_closer_spellings_rank_first(world) -> None:  # noqa: ANN001
         lead_agency=world.lead, offender=OffenderFactory(first_name="Jon", last_name="Smyth")
     ).offender
     assert found(world.lead_user, "John Smith") == [world.offender.pk, smyth.pk]
+
+
+def person(world, first: str, last: str):  # noqa: ANN001, ANN201
+    """An offender with a case led by the world's lead agency."""
+    return CaseFactory(
+        lead_agency=world.lead, offender=OffenderFactory(first_name=first, last_name=last)
+    ).offender
+
+
+def test_prefix_matches_come_alphabetically_by_the_matching_name(world) -> None:  # noqa: ANN001
+    # first- and last-name matches interleave by the name that matched, then the other name
+    smithers = person(world, "Amy", "Smithers")
+    smits = person(world, "Zed", "Smits")
+    smiley = person(world, "Smiley", "Brown")
+    assert found(world.lead_user, "Smi") == [smiley.pk, world.offender.pk, smithers.pk, smits.pk]
+
+
+def test_typos_rank_below_every_prefix_match(world) -> None:  # noqa: ANN001
+    smyth = person(world, "John", "Smyth")  # a typo away from "Smith"
+    smithson = person(world, "Al", "Smithson")  # starts with "Smith"
+    assert found(world.lead_user, "Smith") == [world.offender.pk, smithson.pk, smyth.pk]
+
+
+def test_typos_are_looked_for_only_while_prefix_matches_do_not_fill_the_list(  # noqa: ANN201
+    world,  # noqa: ANN001
+    monkeypatch,  # noqa: ANN001
+):
+    # Prefix matches rank first; with CANDIDATES of them visible, no typo could be shown.
+    smyth = person(world, "Jon", "Smyth")
+    smithson = person(world, "Al", "Smithson")
+    monkeypatch.setattr("cases.search.CANDIDATES", 2)
+    assert found(world.lead_user, "Smith") == [world.offender.pk, smithson.pk]
+    monkeypatch.setattr("cases.search.CANDIDATES", 3)
+    assert found(world.lead_user, "Smith") == [world.offender.pk, smithson.pk, smyth.pk]
+
+
+def test_prefix_matches_the_user_may_not_see_do_not_stop_the_typo_search(  # noqa: ANN201
+    world,  # noqa: ANN001
+    monkeypatch,  # noqa: ANN001
+):
+    # Only visible prefix matches count toward the list the typo stage waits for: three
+    # Smithsons nobody sees (no case) rank first for their agencies, not for this one.
+    for _ in range(3):
+        OffenderFactory(first_name="Al", last_name="Smithson")
+    smyth = person(world, "Jon", "Smyth")
+    monkeypatch.setattr("cases.search.CANDIDATES", 2)
+    assert found(world.lead_user, "Smith") == [world.offender.pk, smyth.pk]
+
+
+def test_a_person_matching_by_first_and_last_name_is_found_once(world) -> None:  # noqa: ANN001
+    jordan = person(world, "Jordan", "Jordan")
+    # (then John Smith, through a typo: "Jor" ~ "John" 0.29)
+    assert found(world.lead_user, "Jor") == [jordan.pk, world.offender.pk]
+
+
+def test_a_three_letter_typo_is_found_when_few_names_start_with_it(world) -> None:  # noqa: ANN001
+    # "Jon" starts no name of this world, so the typo stage finds John (similarity 0.29)
+    assert found(world.lead_user, "Jon") == [world.offender.pk]
 
 
 def test_like_wildcards_in_the_query_are_literal(world) -> None:  # noqa: ANN001
@@ -180,6 +240,28 @@ def test_victim_advocate_with_identity_term_sees_only_names(world) -> None:  # n
     assert [r.fields for r in result] == [{"last_name": "Smith"}]
     # a first name alone is not shared: searching by it finds nothing
     assert found(advocate, "John") == []
+
+
+def queries(user, q: str) -> int:  # noqa: ANN001
+    """Queries of one search by a freshly loaded user (as in a request, nothing cached)."""
+    fresh = type(user).objects.get(pk=user.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        assert search_offenders(fresh, q).results
+    return len(ctx)
+
+
+# Pinned. Both: the staff record (a request's middleware has it already); savepoint,
+# threshold, the matches with their flags, release; the cases; the audit (savepoint, event,
+# read rows, release). The lead: the aliases (its terms share them). The partner: its team
+# membership and its terms (for the field allow-lists). The same for prefixes, typos (the
+# typo stage is part of the one statement) and any number of results.
+@pytest.mark.parametrize("q", ["Smith", "Smi", "Smtih", "Jonh Smith", "Smith, John"])
+def test_a_search_is_a_fixed_number_of_queries(world, q: str) -> None:  # noqa: ANN001
+    assert (queries(world.lead_user, q), queries(world.partner_user, q)) == (11, 12)
+    for i in range(12):
+        case = person(world, f"John{i}", "Smith").cases.get()
+        share(case, world.partner, RecordType.IDENTITY, ["first_name", "last_name"])
+    assert (queries(world.lead_user, q), queries(world.partner_user, q)) == (11, 12)
 
 
 def test_short_or_empty_queries_search_nothing(world) -> None:  # noqa: ANN001
