@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("cases", "0009_merge_board_referral_agency_wide_grants"),
+        ("cases", "0011_alert_sweep_indexes"),
     ]
 
     operations = [
