@@ -9,6 +9,7 @@ append-only by design) and the contacts the load test logs are deleted afterward
 from __future__ import annotations
 
 import resource
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from bench.personas import Persona
 from bench.report import Figure, ms, percentile
@@ -54,18 +56,41 @@ class Timed:
 
 
 @contextmanager
-def timed(memory: bool = False) -> Iterator[Timed]:
+def timed(memory: bool = False, all_threads: bool = False) -> Iterator[Timed]:
+    """Wall time, queries and (optionally) peak Python memory of the block. Queries are
+    counted on this thread's connection, or with `all_threads` on every connection the block
+    opens (the sweep's lanes run on threads of their own)."""
     out, counter = Timed(), QueryCounter()
     if memory:
         tracemalloc.start()
     start = time.perf_counter()
-    with connection.execute_wrapper(counter):
+    with _counting_all_threads(counter) if all_threads else connection.execute_wrapper(counter):
         yield out
     out.seconds = time.perf_counter() - start
     out.queries = counter.count
     if memory:
         out.peak_python_mb = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
+
+
+@contextmanager
+def _counting_all_threads(counter: QueryCounter) -> Iterator[None]:
+    """Count the queries of every thread (a bench-only patch of Django's cursor wrapper)."""
+    from django.db.backends import utils
+
+    original = utils.CursorWrapper._execute_with_wrappers
+    lock = threading.Lock()
+
+    def counted(self: Any, sql: str, params: Any, many: bool, executor: Any) -> Any:
+        with lock:
+            counter.count += 1
+        return original(self, sql, params, many, executor)
+
+    utils.CursorWrapper._execute_with_wrappers = counted  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        utils.CursorWrapper._execute_with_wrappers = original  # type: ignore[method-assign]
 
 
 def max_rss_mb() -> float:
@@ -93,6 +118,42 @@ def check(value: float, limit: float) -> bool:
 # --- the alert sweep --------------------------------------------------------------------
 
 
+def _next_alert_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM cases_alert")
+        return cursor.fetchone()[0]
+
+
+def _remove_sweep_output(since_id: int | None, since: Any = None) -> int:
+    """Delete the alerts a committed bench sweep raised on the synthetic cases and agencies
+    (all of them when `since_id` is None: leftovers of an interrupted run — the generator
+    writes no alerts) and the emails and webhooks it queued; returns the alerts deleted.
+    Registration statuses the sweep brought up to date, and its audit rows, stay."""
+    from cases.demo.synthetic import AGENCY_PREFIX, CASE_PREFIX
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """DELETE FROM cases_alert a
+                WHERE (%(since_id)s::bigint IS NULL OR a.id >= %(since_id)s)
+                  AND (a.case_id IN (SELECT id FROM cases_case
+                                      WHERE case_number LIKE %(cases)s)
+                       OR a.agency_id IN (SELECT id FROM agencies_agency
+                                           WHERE short_name LIKE %(agencies)s))""",
+            {"since_id": since_id, "cases": f"{CASE_PREFIX}%", "agencies": f"{AGENCY_PREFIX}%"},
+        )
+        removed = cursor.rowcount
+        if since is not None:
+            cursor.execute(
+                "DELETE FROM sartcm_outboxmessage WHERE created_at >= %s"
+                " AND kind IN ('alert_email', 'webhook')",
+                [since],
+            )
+    if removed and not connection.in_atomic_block:  # the next run inserts into a vacuumed table
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE cases_alert")
+    return removed
+
+
 def sweep(run: Run) -> list[Figure]:
     from bench import sweep as legacy
     from cases.alerts.engine import run_sweep
@@ -100,15 +161,21 @@ def sweep(run: Run) -> list[Figure]:
 
     figures: list[Figure] = []
     rss_before = max_rss_mb()
-    with rolled_back():
-        # Rolled back, so nothing would reach COMMIT: check the deferred foreign keys of the
-        # alerts raised as each statement runs, as the sweep's per-rule commits do.
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        with timed(memory=True) as cold:
+    # As in production: committed, so the rules run in their lanes on their own connections
+    # (a rolled-back run would have to stay on one connection) and the alerts' deferred
+    # foreign keys are checked at each rule's COMMIT. What it wrote is deleted after.
+    leftovers = _remove_sweep_output(since_id=None)
+    first_new_id = _next_alert_id()
+    started = timezone.now()
+    try:
+        with timed(memory=True, all_threads=True) as cold:
             first = run_sweep(run.on)
-        with timed(memory=True) as steady:
+        with timed(memory=True, all_threads=True) as steady:
             run_sweep(run.on)
+    finally:
+        _remove_sweep_output(since_id=first_new_id, since=started)
+    if leftovers:
+        run.notes.append(f"removed {leftovers:,} alerts left by an earlier interrupted run")
     raised = sum(c.raised for c in first.values())
     rss_after = max_rss_mb()
     # the same sweep with 1/10 of the cases would issue the same statements: the count

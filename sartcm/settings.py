@@ -225,6 +225,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The alert sweep's rules run in this many lanes side by side, each on its own database
+# connection (cases.alerts.engine.run_sweep): the statewide sweep is bound by the database's
+# CPU. 1 runs them one after the other.
+ALERT_SWEEP_WORKERS = envint("ALERT_SWEEP_WORKERS", 2)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}  # filled by sartcm/celery.py from each app's tasks
 
 REST_FRAMEWORK = {

@@ -21,11 +21,13 @@ of queries depends on the number of rules, never on the number of cases.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from django.db import connection, transaction
+from django.conf import settings as django_settings
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from cases.alerts.rules import RULES, RULES_BY_CODE, Rule, RuleContext, SweepSettings
@@ -277,35 +279,113 @@ def _selected(rule_codes: Iterable[str] | None) -> list[Rule]:
     return [rule for rule in RULES if rule.code in wanted]
 
 
-def run_sweep(on: date | None = None, rule_codes: Iterable[str] | None = None) -> SweepResult:
-    """Run every rule once: dict rule → (raised, still_open, resolved); see SweepResult."""
+def _lanes(rules: list[Rule], workers: int) -> list[list[Rule]]:
+    """Rules split into at most `workers` lanes that can run side by side. Rules sharing a
+    memoised source (the contact rules' temporary table, which lives in one session) stay in
+    one lane; the lanes are balanced by each rule's `weight` (a rough cost)."""
+    groups: dict[str, list[Rule]] = {}
+    for rule in rules:
+        groups.setdefault(rule.lane_group or rule.code, []).append(rule)
+    lanes: list[list[Rule]] = [[] for _ in range(max(1, min(workers, len(groups))))]
+    for group in sorted(groups.values(), key=lambda g: -sum(r.weight for r in g)):
+        lightest = min(lanes, key=lambda lane: sum(r.weight for r in lane))
+        lightest.extend(group)
+    order = {rule.code: n for n, rule in enumerate(rules)}
+    return [sorted(lane, key=lambda r: order[r.code]) for lane in lanes if lane]
+
+
+def _run_lane(lane: list[Rule], on: date, settings: SweepSettings, result: SweepResult) -> None:
+    memo: dict[str, Any] = {}  # shared, so rules over one data source call it once
+    for rule in lane:
+        if not rule.available():
+            result.skipped[rule.code] = "unavailable"
+            continue
+        if not settings.enabled(rule.code):
+            result.skipped[rule.code] = "disabled"
+            continue
+        ctx = RuleContext(on=on, settings=settings, memo=memo)
+        try:
+            counts = apply_rule(rule, ctx)
+        except Exception:  # one failing rule must not stop the others (no crash loop)
+            logger.exception("alert rule %s failed; rolled back", rule.code)
+            result.skipped[rule.code] = "error"
+            memo.clear()  # what it built (a shared temporary table) was rolled back too
+            continue
+        if counts is None:
+            result.skipped[rule.code] = "busy"
+        else:
+            result[rule.code] = counts
+
+
+def _run_lane_in_thread(
+    lane: list[Rule],
+    on: date,
+    settings: SweepSettings,
+    result: SweepResult,
+    died: list[BaseException],
+) -> None:
+    """A lane on its own connection (Django's connections are per thread), closed after. What
+    kills it (not a rule's Exception, which _run_lane survives) is handed to the caller."""
+    try:
+        with job_context("job"):
+            _run_lane(lane, on, settings, result)
+    except BaseException as exc:  # noqa: BLE001 - re-raised by run_sweep
+        died.append(exc)
+    finally:
+        connections.close_all()
+
+
+def run_sweep(
+    on: date | None = None,
+    rule_codes: Iterable[str] | None = None,
+    workers: int | None = None,
+) -> SweepResult:
+    """Run every rule once: dict rule → (raised, still_open, resolved); see SweepResult.
+
+    Rules are independent (each its own transaction and advisory lock), so with `workers` > 1
+    (default settings.ALERT_SWEEP_WORKERS) they run in that many lanes side by side, each lane
+    on its own database connection: a statewide sweep is bound by the database's CPU, and a
+    2-core server has two. Inside a transaction (a test, a rolled-back benchmark) the lanes run
+    one after the other on the caller's connection, since other connections would not see
+    its uncommitted rows."""
     on = on or timezone.localdate()
+    if workers is None:
+        workers = getattr(django_settings, "ALERT_SWEEP_WORKERS", 1)
+    if connection.in_atomic_block:
+        workers = 1
     result = SweepResult()
     with job_context("job"):
         settings = SweepSettings.load(on)
         changed = _refresh_statuses(on, settings)
         result.statuses_changed = changed or 0
-        memo: dict[str, Any] = {}  # shared, so rules over one data source call it once
-        for rule in _selected(rule_codes):
-            if not rule.available():
-                result.skipped[rule.code] = "unavailable"
-                continue
-            if not settings.enabled(rule.code):
-                result.skipped[rule.code] = "disabled"
-                continue
-            ctx = RuleContext(on=on, settings=settings, memo=memo)
-            try:
-                counts = apply_rule(rule, ctx)
-            except Exception:  # one failing rule must not stop the others (no crash loop)
-                logger.exception("alert rule %s failed; rolled back", rule.code)
-                memo.clear()  # what it built (a shared temporary table) was rolled back too
-                result.skipped[rule.code] = "error"
-                continue
-            if counts is None:
-                result.skipped[rule.code] = "busy"
-            else:
-                result[rule.code] = counts
-    return result
+        lanes = _lanes(_selected(rule_codes), workers)
+        died: list[BaseException] = []
+        threads = [
+            threading.Thread(
+                target=_run_lane_in_thread,
+                args=(lane, on, settings, result, died),
+                name=f"alert-sweep-lane-{n}",
+            )
+            for n, lane in enumerate(lanes[1:], start=1)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            if lanes:
+                _run_lane(lanes[0], on, settings, result)
+        finally:
+            for thread in threads:
+                thread.join()
+        if died:
+            raise died[0]
+    # the report lists rules in their declared order, whichever lane ran them
+    order = {rule.code: n for n, rule in enumerate(RULES)}
+    ordered = SweepResult()
+    for code in sorted(result, key=order.__getitem__):
+        ordered[code] = result[code]
+    ordered.skipped = dict(sorted(result.skipped.items(), key=lambda item: order[item[0]]))
+    ordered.statuses_changed = result.statuses_changed
+    return ordered
 
 
 def refresh_cases(

@@ -264,6 +264,11 @@ class Rule:
     code: str = ""
     record_type: str = RecordType.STATUS
     case_scoped: bool = True  # can be limited to some cases (False: staff/agency-level rules)
+    # For a sweep run in lanes (cases.alerts.engine): rules with the same lane_group share a
+    # session (a memoised temporary table) and run in one lane; weight balances the lanes
+    # (statewide seconds, roughly).
+    lane_group: str = ""
+    weight: float = 0.1
 
     def available(self) -> bool:
         return True
@@ -282,6 +287,7 @@ class RegistrationDueSoon(Rule):
     """Verification due within the window (alert setting, else the registration schedule)."""
 
     code = R.REGISTRATION_DUE_SOON
+    weight = 0.5
     record_type = RecordType.REGISTRATION
     severity = "warning"
     overdue = False
@@ -325,6 +331,7 @@ class RegistrationOverdue(RegistrationDueSoon):
 
     code = R.REGISTRATION_OVERDUE
     severity = "critical"
+    weight = 0.8
     overdue = True
 
 
@@ -353,6 +360,7 @@ class UpdateReportedLate(Rule):
     report does not become timely), or the event is corrected, or the registration ends."""
 
     code = R.UPDATE_LATE
+    weight = 1.0
     record_type = RecordType.REGISTRATION
 
     def desired(self, ctx: RuleContext) -> Sql:
@@ -383,6 +391,7 @@ class VerificationFailed(Rule):
     Clears when a later check verifies the address."""
 
     code = R.VERIFICATION_FAILED
+    weight = 0.3
     record_type = RecordType.REGISTRATION
 
     def desired(self, ctx: RuleContext) -> Sql:
@@ -806,6 +815,8 @@ class ContactBehind(Rule):
     'initial_missed' (FirstContactMissed), through `contact_problems`."""
 
     code = R.CONTACT_BEHIND
+    lane_group = "contacts"  # both read the temporary table contact_problems builds
+    weight = 3.0
     record_type = RecordType.CONTACTS
     source = "cases.compliance:compliance_sql"
     kind = "behind"
@@ -843,6 +854,7 @@ class ContactBehind(Rule):
 class FirstContactMissed(ContactBehind):
     code = R.FIRST_CONTACT_MISSED
     kind = "first_missed"
+    weight = 0.3  # the shared compliance evaluation is counted once, on ContactBehind
     prefix = "first-contact"
 
 

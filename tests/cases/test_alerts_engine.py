@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agencies.choices import Role
-from cases.alerts import rules
+from cases.alerts import engine, rules
 from cases.alerts.engine import LOCK_NAMESPACE, escalate, run_sweep
 from cases.alerts.services import acknowledge, resolve
 from cases.choices import AlertStatus, CaseStatus
@@ -159,10 +159,10 @@ class TestCrashesAndConcurrency:
         def killed(self, ctx):
             raise WorkerKilled
 
-        # when the worker dies while working on the reassessment rule
+        # when the worker dies while working on the reassessment rule (rules in one lane)
         monkeypatch.setattr(rules.ReassessmentDue, "desired", killed)
         with pytest.raises(WorkerKilled):
-            run_sweep(ON)
+            run_sweep(ON, workers=1)
         # then the rules before it are committed, nothing after it ran
         done = set(Alert.objects.values_list("rule", flat=True))
         assert {R.REGISTRATION_OVERDUE, R.VERIFICATION_FAILED} <= done
@@ -174,6 +174,42 @@ class TestCrashesAndConcurrency:
         assert result[R.REASSESSMENT_DUE].raised == 3
         assert result[R.TRAINING_EXPIRED].raised == 3
         assert no_duplicates()
+
+    def test_lanes_run_side_by_side_and_a_lane_killed_loses_nothing(self, monkeypatch):
+        build_world(AgencyFactory(), 3)
+        # when the sweep runs in two lanes (each its own connection) and one of them dies
+        lanes = engine._lanes(list(rules.RULES), 2)
+        assert len(lanes) == 2
+        contacts = next(lane for lane in lanes if rules.RULES_BY_CODE[R.CONTACT_BEHIND] in lane)
+        assert rules.RULES_BY_CODE[R.FIRST_CONTACT_MISSED] in contacts  # share a session
+        seen: set[str] = set()
+        original = rules.ReassessmentDue.desired
+
+        def killed(self, ctx):
+            seen.add(threading.current_thread().name)
+            raise WorkerKilled
+
+        monkeypatch.setattr(rules.ReassessmentDue, "desired", killed)
+        with pytest.raises(WorkerKilled):  # the lane's death reaches the caller
+            run_sweep(ON, workers=2)
+        # then the rule died on a lane thread, and what the lanes committed stays
+        reassessment = rules.RULES_BY_CODE[R.REASSESSMENT_DUE]
+        on_main = reassessment in lanes[0]
+        assert seen == {threading.main_thread().name if on_main else "alert-sweep-lane-1"}
+        assert R.REASSESSMENT_DUE not in set(Alert.objects.values_list("rule", flat=True))
+        # and the next run, in lanes, completes the set without duplicates, reporting every
+        # rule in the declared order
+        monkeypatch.setattr(rules.ReassessmentDue, "desired", original)
+        result = run_sweep(ON, workers=2)
+        assert list(result) == [r.code for r in rules.RULES if r.code in result]
+        assert result[R.REASSESSMENT_DUE].raised == 3
+        assert result[R.REGISTRATION_OVERDUE] == (0, 3, 0)
+        assert no_duplicates()
+        # and the same sweep in one lane finds the same (everything still open)
+        again = run_sweep(ON, workers=1)
+        assert {code: c.still_open for code, c in again.items()} == {
+            code: c.raised + c.still_open for code, c in result.items()
+        }
 
     def test_a_failure_inside_a_rule_rolls_that_rule_back_and_the_sweep_goes_on(self, monkeypatch):
         build_world(AgencyFactory(), 2)
