@@ -46,7 +46,12 @@ class Alert(models.Model):
         StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
     escalated_to = models.ForeignKey(
-        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        StaffMember,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # alert_escalated_to_idx: only escalated alerts (new ones are not)
     )
     escalated_at = models.DateTimeField(null=True, blank=True)
     raised_at = models.DateTimeField(auto_now_add=True)
@@ -92,6 +97,12 @@ class Alert(models.Model):
                 fields=["rule", "subject_key", "due_date"],
                 name="alert_manual_resolution_idx",
                 condition=Q(status="resolved", resolved_by__isnull=False),
+            ),
+            # The inbox's "escalated to me": partial, so the sweep's inserts skip it
+            models.Index(
+                fields=["escalated_to"],
+                name="alert_escalated_to_idx",
+                condition=Q(escalated_to__isnull=False),
             ),
             # Escalation sweep: WHERE status = 'open' AND escalated_at IS NULL AND raised_at <= %s
             models.Index(
