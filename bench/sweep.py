@@ -5,7 +5,10 @@
         [--naive-limit N] [--commit] [--skip-naive]
 
 1. The full sweep (every rule), twice: a cold run (raises everything) and a steady-state run
-   (everything still open). Inside a transaction that is rolled back unless --commit.
+   (everything still open). Inside a transaction that is rolled back unless --commit, so the
+   rules run in one lane (other connections would not see the transaction's rows) with the
+   foreign keys checked per statement; `python -m bench --only sweep` measures it committed,
+   in its lanes, as it runs in production.
 2. A naive per-case loop asking the same questions case by case (registration due/overdue,
    failed checks, reassessment, release without plan, treatment report), over at most
    --naive-limit cases and extrapolated to all of them; its answers are compared with the

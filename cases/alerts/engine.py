@@ -13,7 +13,9 @@ For each rule, in ONE transaction and ONE statement (data-modifying CTEs):
   (outbox, same statement; `alert_webhooks_sql`).
 
 A PostgreSQL advisory lock per rule (`pg_try_advisory_xact_lock`) keeps two concurrent sweeps
-from working the same rule: the second one reports it as busy. Because each rule commits on
+from working the same rule: the second one reports it as busy. Rules are independent, so a
+sweep runs them in `ALERT_SWEEP_WORKERS` lanes side by side, each on its own connection
+(`run_sweep`). Because each rule commits on
 its own, a worker killed mid-sweep loses nothing; the next run completes the set. The number
 of queries depends on the number of rules, never on the number of cases.
 """
