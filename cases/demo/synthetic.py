@@ -40,6 +40,7 @@ from cases.models import (
     CaseAssignment,
     Conviction,
     Offender,
+    QualifyingContacts,
     RegistrationEvent,
     RegistrationRecord,
     Residence,
@@ -1263,6 +1264,7 @@ _BIG = (
     RegistrationEvent,
     AddressVerification,
     SupervisionContact,
+    QualifyingContacts,  # the contacts' summary, written by their triggers
 )
 
 

@@ -78,6 +78,17 @@ def test_small_run_has_the_counts_asked_for_and_valid_rows() -> None:
     contacts = SupervisionContact.objects.filter(case__in=cases).count()
     assert 50 * 10 * 0.6 <= contacts <= 50 * 10 * 1.4
     assert result.rows["cases.SupervisionContact"] == contacts
+    # and the contacts' summary was built by their triggers as the COPY ran (what the
+    # compliance statement reads): its face-to-face rows hold every face-to-face contact
+    from cases.models import QualifyingContacts
+
+    summary = QualifyingContacts.objects.filter(case__in=cases, requirement="face_to_face")
+    assert sum(len(row.contact_ats) for row in summary) == (
+        SupervisionContact.objects.filter(
+            case__in=cases, face_to_face=True, outcome__in=["completed", "violation"]
+        ).count()
+    )
+    assert summary.exists()
     # and every case has a team, a lead agency of kind corrections and a case manager
     assert not cases.filter(assignments__isnull=True).exists()
     assert set(cases.values_list("lead_agency__kind", flat=True)) == {AgencyKind.CORRECTIONS}
