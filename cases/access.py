@@ -48,6 +48,9 @@ class AccessCache:
     terms: dict[tuple[int, str], list[tuple[str, frozenset[str]]]] = field(default_factory=dict)
     assigned: dict[int, bool] = field(default_factory=dict)
     loaded: bool = False
+    # allowed_fields' answer per (lead agency, record type, on the case team?): a partner's
+    # page asks it for every row, and it depends on nothing else
+    answers: dict[tuple[int, str, bool | None], frozenset[str]] = field(default_factory=dict)
 
 
 def _cache(user: Any) -> AccessCache:
@@ -116,17 +119,19 @@ def allowed_fields(user: Any, case: Any, record_type: str) -> frozenset[str]:
     terms = cache.terms.get((case.lead_agency_id, record_type), [])
     if not terms:
         return frozenset()
-    result: set[str] = set()
-    for scope, fields in terms:
-        if scope == "all":
-            result |= fields
-        else:
-            if case.pk not in cache.assigned:
-                prefetch_assignments(user, [case.pk])
-            if cache.assigned.get(case.pk):
+    on_team: bool | None = None  # asked only when an assigned-scope term needs it
+    if any(scope != "all" for scope, _ in terms):
+        if case.pk not in cache.assigned:
+            prefetch_assignments(user, [case.pk])
+        on_team = bool(cache.assigned.get(case.pk))
+    key = (case.lead_agency_id, record_type, on_team)
+    if key not in cache.answers:
+        result: set[str] = set()
+        for scope, fields in terms:
+            if scope == "all" or on_team:
                 result |= fields
-    vocabulary = set(SHAREABLE_FIELDS[record_type])
-    return frozenset(result & vocabulary)
+        cache.answers[key] = frozenset(result & set(SHAREABLE_FIELDS[record_type]))
+    return cache.answers[key]
 
 
 def agencies_with_standing(case: Any, record_type: str | None = None) -> set[int]:

@@ -20,7 +20,7 @@ from typing import Any
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.core.paginator import Page as DjangoPage
 from django.core.paginator import Paginator as DjangoPaginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
@@ -64,6 +64,39 @@ class CappedPaginator(DjangoPaginator):
     def count(self) -> int:  # type: ignore[override]
         return min(self._counted, self.cap)
 
+    def rows(self, bottom: int, top: int) -> Any:
+        """The rows [bottom, top) of the list. A queryset that joins related rows
+        (select_related) picks the page's ids first, on its own table — `WHERE pk IN (SELECT
+        pk … WHERE <same filters> ORDER BY <same order> LIMIT …)` — and joins only those:
+        sliced directly, PostgreSQL joined every visible row before sorting and keeping the
+        page (a partner's 714 cases, 5 joins each: ≈10 ms of a 13 ms query; docs/performance.md,
+        10). The outer query keeps every filter, the access filter included."""
+        rows = self.object_list
+        if (
+            isinstance(rows, QuerySet)
+            and rows.query.select_related
+            and rows.ordered
+            and not rows.query.distinct
+            and rows.query.group_by is None
+        ):
+            return rows.filter(pk__in=rows.values("pk")[bottom:top])
+        return rows[bottom:top]
+
+    def page(self, number: Any) -> Any:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if not self.exact:
+            rows = list(self.rows(bottom, bottom + self.per_page + 1))
+            if not rows and number > 1:
+                raise EmptyPage("That page contains no results")
+            page = OpenEndedPage(rows[: self.per_page], number, self)
+            page.more = len(rows) > self.per_page
+            return page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.rows(bottom, top), number, self)
+
     def validate_number(self, number: Any) -> int:
         if self.exact:
             return super().validate_number(number)
@@ -74,18 +107,6 @@ class CappedPaginator(DjangoPaginator):
         if value < 1:
             raise EmptyPage("That page number is less than 1")
         return value
-
-    def page(self, number: Any) -> Any:
-        if self.exact:
-            return super().page(number)
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
-        if not rows and number > 1:
-            raise EmptyPage("That page contains no results")
-        page = OpenEndedPage(rows[: self.per_page], number, self)
-        page.more = len(rows) > self.per_page
-        return page
 
 
 class OpenEndedPage(DjangoPage):
