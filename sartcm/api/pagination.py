@@ -65,22 +65,37 @@ class CappedPaginator(DjangoPaginator):
         return min(self._counted, self.cap)
 
     def rows(self, bottom: int, top: int) -> Any:
-        """The rows [bottom, top) of the list. A queryset that joins related rows
-        (select_related) picks the page's ids first, on its own table — `WHERE pk IN (SELECT
-        pk … WHERE <same filters> ORDER BY <same order> LIMIT …)` — and joins only those:
-        sliced directly, PostgreSQL joined every visible row before sorting and keeping the
-        page (a partner's 714 cases, 5 joins each: ≈10 ms of a 13 ms query; docs/performance.md,
-        10). The outer query keeps every filter, the access filter included."""
+        """The rows [bottom, top) of the list.
+
+        A queryset that joins related rows (select_related) picks the page's ids first, on its
+        own table, with its filters and order, then fetches those rows with the joins:
+        `WHERE pk IN (SELECT pk … WHERE <its filters> ORDER BY <its order> LIMIT …)`. Sliced
+        directly, PostgreSQL joined every visible row before sorting and keeping the page (a
+        partner's 714 cases, 5 joins each: ≈10 ms of a 13 ms query); repeating the filters
+        outside the id subquery doubled the planning (docs/performance.md, 10). The ids ARE
+        the restricted list's, so the outer query needs no filter of its own."""
         rows = self.object_list
+        if not (isinstance(rows, QuerySet) and rows.query.select_related and rows.ordered):
+            return rows[bottom:top]
+        query = rows.query
+        ids = rows.values("pk")[bottom:top]
         if (
-            isinstance(rows, QuerySet)
-            and rows.query.select_related
-            and rows.ordered
-            and not rows.query.distinct
-            and rows.query.group_by is None
+            query.annotations
+            or query.extra
+            or query.distinct
+            or query.group_by is not None
+            or query.combinator
+            or not query.standard_ordering
+            or rows._fields is not None
         ):
-            return rows.filter(pk__in=rows.values("pk")[bottom:top])
-        return rows[bottom:top]
+            return rows.filter(pk__in=ids)  # keep what the list computes; filters repeated
+        # Not restricted again on purpose: `ids` is the restricted list's page.
+        page = rows.model._base_manager.filter(pk__in=ids)
+        page.query.select_related = query.select_related
+        page.query.deferred_loading = query.deferred_loading
+        page._prefetch_related_lookups = rows._prefetch_related_lookups
+        ordering = query.order_by or (rows.model._meta.ordering if query.default_ordering else ())
+        return page.order_by(*ordering)
 
     def page(self, number: Any) -> Any:
         number = self.validate_number(number)
