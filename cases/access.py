@@ -81,7 +81,8 @@ def prefetch_assignments(
     """Load, in one query, whether the user's agency is on the team of each case of a page.
 
     `lead_agencies` ({case id: lead agency id}, where known): cases the user's agency leads
-    are skipped (the lead agency sees every field; team membership is not asked)."""
+    are skipped (the lead agency sees every field), and so are cases whose lead agency shares
+    nothing by case team with it (only scope-`all` terms: membership changes no field)."""
     from cases.models import CaseAssignment
 
     staff = staff_of(user)
@@ -91,6 +92,11 @@ def prefetch_assignments(
     own = staff.agency_id
     leads = lead_agencies or {}
     missing = [cid for cid in case_ids if cid not in cache.assigned and leads.get(cid) != own]
+    if missing and leads:
+        if not cache.loaded:
+            _load_terms(user, own, cache)
+        by_team = {provider for (provider, _), terms in cache.terms.items() if _by_team(terms)}
+        missing = [cid for cid in missing if cid not in leads or leads[cid] in by_team]
     if not missing:
         return
     on_team = set(
@@ -100,6 +106,11 @@ def prefetch_assignments(
     )
     for cid in missing:
         cache.assigned[cid] = cid in on_team
+
+
+def _by_team(terms: list[tuple[str, frozenset[str]]]) -> bool:
+    """Whether any of these terms depends on the case team (scope other than `all`)."""
+    return any(scope != "all" for scope, _ in terms)
 
 
 def allowed_fields(user: Any, case: Any, record_type: str) -> frozenset[str]:
@@ -120,7 +131,7 @@ def allowed_fields(user: Any, case: Any, record_type: str) -> frozenset[str]:
     if not terms:
         return frozenset()
     on_team: bool | None = None  # asked only when an assigned-scope term needs it
-    if any(scope != "all" for scope, _ in terms):
+    if _by_team(terms):
         if case.pk not in cache.assigned:
             prefetch_assignments(user, [case.pk])
         on_team = bool(cache.assigned.get(case.pk))
