@@ -369,6 +369,7 @@ def api(run: Run) -> list[Figure]:
     figures: list[Figure] = []
     n = run.samples(100, 25)
     with rolled_back():
+        figures.append(_floor(run, n))
         for name, keys, url, label in API_ENDPOINTS:
             model = apps.get_model(label)
             p50s: dict[str, dict[str, float]] = {}
@@ -428,6 +429,22 @@ def api(run: Run) -> list[Figure]:
                         )
                     )
     return figures
+
+
+def _floor(run: Run, n: int) -> Figure:
+    """The fixed cost of any signed-in API request: the API root reads no case data, but
+    goes through the same middleware (session, user, second factor, account state with the
+    standing facts), DRF authentication, permission and throttle, and JSON rendering."""
+    client = _client(run.personas["lead"], api=True)
+    times, status, queries = _latencies(client, "/api/v1/", n)
+    return Figure(
+        "api",
+        "floor: signed-in GET /api/v1/ (no case data) as lead-agency case manager",
+        "report",
+        f"p50 {ms(percentile(times, 50))}, p99 {ms(percentile(times, 99))}",
+        None,
+        f"HTTP {status}, {queries} queries; any API request costs at least this",
+    )
 
 
 def pages(run: Run) -> list[Figure]:

@@ -68,6 +68,7 @@ def _load_terms(user: Any, agency_id: int, cache: AccessCache) -> None:
     rows = (
         DataSharingTerm.objects.in_force(cache.on)
         .for_recipient(agency_id)
+        .order_by()  # the model's ordering joins provider and recipient names, unused here
         .values_list("provider_id", "record_type", "scope", "fields")
     )
     for provider_id, record_type, scope, fields in rows:
