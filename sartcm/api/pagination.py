@@ -75,7 +75,12 @@ class CappedPaginator(DjangoPaginator):
         outside the id subquery doubled the planning (docs/performance.md, 10). The ids ARE
         the restricted list's, so the outer query needs no filter of its own."""
         rows = self.object_list
-        if not (isinstance(rows, QuerySet) and rows.query.select_related and rows.ordered):
+        if not (
+            isinstance(rows, QuerySet)
+            and rows.query.select_related
+            and rows.ordered
+            and not rows.query.is_sliced
+        ):
             return rows[bottom:top]
         query = rows.query
         ids = rows.values("pk")[bottom:top]
