@@ -86,3 +86,32 @@ def test_the_page_query_picks_ids_on_the_case_table_then_joins_them(world) -> No
     # and the access filter (the partner's per-case grants) is applied once, to pick the ids
     assert page_sql.count("cases_casegroupobjectpermission") == 1
     assert page_sql.index("cases_casegroupobjectpermission") > page_sql.index(" IN (SELECT")
+
+
+def test_active_conditions_are_loaded_only_for_the_rows_that_show_them(world) -> None:
+    from cases.models import CaseCondition
+    from tests.factories_release import SpecialConditionFactory
+
+    # given a case with a current and an ended condition
+    case = world["cases"][0]
+    today = timezone.localdate()
+    current, ended = SpecialConditionFactory(), SpecialConditionFactory()
+    CaseCondition.objects.create(case=case, condition=current, start_date=today)
+    CaseCondition.objects.create(
+        case=case,
+        condition=ended,
+        start_date=today - dt.timedelta(days=30),
+        end_date=today - dt.timedelta(days=1),
+    )
+    lead, partner = Client(), Client()
+    otp_login(lead, world["lead"])
+    otp_login(partner, world["partner"])
+    # the lead agency sees the current one, in the list and on the case
+    rows = {row["id"]: row for row in lead.get("/api/v1/cases/").json()["results"]}
+    assert rows[case.pk]["active_conditions"] == [current.title]
+    assert lead.get(f"/api/v1/cases/{case.pk}/").json()["active_conditions"] == [current.title]
+    # a partner whose terms do not share them reads no condition at all
+    with CaptureQueriesContext(connection) as ctx:
+        body = partner.get("/api/v1/cases/").json()
+    assert all("active_conditions" not in row for row in body["results"])
+    assert not [q for q in ctx.captured_queries if "cases_casecondition" in q["sql"]]
