@@ -52,7 +52,10 @@ def configure() -> None:
     django.setup()
     from django.conf import settings
 
+    from sartcm.startup import prepare_to_serve
+
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    prepare_to_serve()  # as the WSGI entry point does: measure the server's start-up
 
 
 def dataset_counts() -> dict[str, int]:

@@ -404,13 +404,27 @@ def _raw_latency(sql_params: list[tuple[str, Any]], n: int) -> list[float]:
 
 
 def _page_sql(queryset: Any, page: int = 50) -> list[tuple[str, Any]]:
-    """The raw SQL that fetches the same rows as a list page: the page, and the count up to
-    the paginator's cap (sartcm.api.pagination.COUNT_CAP)."""
-    from sartcm.api.pagination import COUNT_CAP
+    """The raw SQL that fetches the same rows as a list page: the page (picked as the
+    paginator picks it), and the count up to the paginator's cap."""
+    from sartcm.api.pagination import COUNT_CAP, CappedPaginator
 
-    rows = queryset[:page].query.sql_with_params()
+    rows = CappedPaginator(queryset, page).rows(0, page).query.sql_with_params()
     count = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
     return [rows, (f"SELECT COUNT(*) FROM ({count[0]}) c", count[1])]
+
+
+@contextmanager
+def read_only_request() -> Iterator[None]:
+    """Build querysets as a GET request does: standing_q keeps only the parts of the access
+    filter that can match (cases.querysets.standing_facts). The raw-SQL references are built
+    in it, so they are the SQL the request runs, not the general form writes use."""
+    from sartcm.context import RequestContext, _current
+
+    token = _current.set(RequestContext(in_request=True, standing={}))
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 API_ENDPOINTS = (
@@ -426,6 +440,7 @@ def api(run: Run) -> list[Figure]:
     figures: list[Figure] = []
     n = run.samples(100, 25)
     with rolled_back():
+        figures.append(_floor(run, n))
         for name, keys, url, label in API_ENDPOINTS:
             model = apps.get_model(label)
             p50s: dict[str, dict[str, float]] = {}
@@ -434,7 +449,8 @@ def api(run: Run) -> list[Figure]:
                 if persona is None:
                     continue
                 client = _client(persona, api=True)
-                visible = model.objects.restrict(persona.user, "view")
+                with read_only_request():
+                    visible = model.objects.restrict(persona.user, "view")
                 ordering = model._meta.ordering or ["pk"]
                 first = visible.order_by(*ordering).values_list("pk", flat=True).first()
                 for kind, target_url, raw in (
@@ -484,6 +500,22 @@ def api(run: Run) -> list[Figure]:
                         )
                     )
     return figures
+
+
+def _floor(run: Run, n: int) -> Figure:
+    """The fixed cost of any signed-in API request: the API root reads no case data, but
+    goes through the same middleware (session, user, second factor, account state with the
+    standing facts), DRF authentication, permission and throttle, and JSON rendering."""
+    client = _client(run.personas["lead"], api=True)
+    times, status, queries = _latencies(client, "/api/v1/", n)
+    return Figure(
+        "api",
+        "floor: signed-in GET /api/v1/ (no case data) as lead-agency case manager",
+        "report",
+        f"p50 {ms(percentile(times, 50))}, p99 {ms(percentile(times, 99))}",
+        None,
+        f"HTTP {status}, {queries} queries; any API request costs at least this",
+    )
 
 
 def pages(run: Run) -> list[Figure]:

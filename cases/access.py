@@ -48,6 +48,9 @@ class AccessCache:
     terms: dict[tuple[int, str], list[tuple[str, frozenset[str]]]] = field(default_factory=dict)
     assigned: dict[int, bool] = field(default_factory=dict)
     loaded: bool = False
+    # allowed_fields' answer per (lead agency, record type, on the case team?): a partner's
+    # page asks it for every row, and it depends on nothing else
+    answers: dict[tuple[int, str, bool | None], frozenset[str]] = field(default_factory=dict)
 
 
 def _cache(user: Any) -> AccessCache:
@@ -65,6 +68,7 @@ def _load_terms(user: Any, agency_id: int, cache: AccessCache) -> None:
     rows = (
         DataSharingTerm.objects.in_force(cache.on)
         .for_recipient(agency_id)
+        .order_by()  # the model's ordering joins provider and recipient names, unused here
         .values_list("provider_id", "record_type", "scope", "fields")
     )
     for provider_id, record_type, scope, fields in rows:
@@ -78,7 +82,8 @@ def prefetch_assignments(
     """Load, in one query, whether the user's agency is on the team of each case of a page.
 
     `lead_agencies` ({case id: lead agency id}, where known): cases the user's agency leads
-    are skipped (the lead agency sees every field; team membership is not asked)."""
+    are skipped (the lead agency sees every field), and so are cases whose lead agency shares
+    nothing by case team with it (only scope-`all` terms: membership changes no field)."""
     from cases.models import CaseAssignment
 
     staff = staff_of(user)
@@ -88,6 +93,11 @@ def prefetch_assignments(
     own = staff.agency_id
     leads = lead_agencies or {}
     missing = [cid for cid in case_ids if cid not in cache.assigned and leads.get(cid) != own]
+    if missing and leads:
+        if not cache.loaded:
+            _load_terms(user, own, cache)
+        by_team = {provider for (provider, _), terms in cache.terms.items() if _by_team(terms)}
+        missing = [cid for cid in missing if cid not in leads or leads[cid] in by_team]
     if not missing:
         return
     on_team = set(
@@ -97,6 +107,11 @@ def prefetch_assignments(
     )
     for cid in missing:
         cache.assigned[cid] = cid in on_team
+
+
+def _by_team(terms: list[tuple[str, frozenset[str]]]) -> bool:
+    """Whether any of these terms depends on the case team (scope other than `all`)."""
+    return any(scope != "all" for scope, _ in terms)
 
 
 def allowed_fields(user: Any, case: Any, record_type: str) -> frozenset[str]:
@@ -116,17 +131,19 @@ def allowed_fields(user: Any, case: Any, record_type: str) -> frozenset[str]:
     terms = cache.terms.get((case.lead_agency_id, record_type), [])
     if not terms:
         return frozenset()
-    result: set[str] = set()
-    for scope, fields in terms:
-        if scope == "all":
-            result |= fields
-        else:
-            if case.pk not in cache.assigned:
-                prefetch_assignments(user, [case.pk])
-            if cache.assigned.get(case.pk):
+    on_team: bool | None = None  # asked only when an assigned-scope term needs it
+    if _by_team(terms):
+        if case.pk not in cache.assigned:
+            prefetch_assignments(user, [case.pk])
+        on_team = bool(cache.assigned.get(case.pk))
+    key = (case.lead_agency_id, record_type, on_team)
+    if key not in cache.answers:
+        result: set[str] = set()
+        for scope, fields in terms:
+            if scope == "all" or on_team:
                 result |= fields
-    vocabulary = set(SHAREABLE_FIELDS[record_type])
-    return frozenset(result & vocabulary)
+        cache.answers[key] = frozenset(result & set(SHAREABLE_FIELDS[record_type]))
+    return cache.answers[key]
 
 
 def agencies_with_standing(case: Any, record_type: str | None = None) -> set[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -140,43 +141,91 @@ def record_reads(
 
     `fields_by_object` (same order as `objects`) names the fields disclosed per object when
     they differ from row to row (field allow-lists depend on each row's case)."""
-    AuditEvent.objects.bulk_create(
-        _read_rows(user, action, list(objects), fields, fields_by_object)
-    )
+    _insert_rows(user, _read_rows(action, list(objects), fields, fields_by_object))
+
+
+# One audit row of a page, as the columns that vary from row to row: action, object_type,
+# object_id, object_repr, case_id, recipient_agency_id, fields, detail. The others (when, who,
+# request, channel, source address) are the same for every row a request writes at once.
+PageRow = tuple[str, str, str, str, int | None, int | None, list[str], str]
 
 
 def _read_rows(
-    user: Any,
     action: str,
     objects: list[models.Model],
     fields: Iterable[str],
     fields_by_object: Sequence[Iterable[str]] | None,
-) -> list[AuditEvent]:
-    ctx = current()
-    agency_id = _agency_id(user)
+) -> list[PageRow]:
     field_lists = (
         [sorted(f) for f in fields_by_object]
         if fields_by_object is not None
         else [sorted(fields)] * len(objects)
     )
-    rows = [
-        AuditEvent(
-            request_id=ctx.request_id,
-            user=user,
-            username=user.username,
-            agency_id=agency_id,
-            action=action,
-            channel=ctx.channel,
-            object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
-            object_repr=object_repr(obj),
-            case_id=case_id_of(obj),
-            fields=field_list,
-            source_address=ctx.source_address,
+    action = str(action)  # a plain str for the driver (AuditAction is a str enum)
+    return [
+        (
+            action,
+            obj._meta.label_lower,
+            str(obj.pk),
+            object_repr(obj),
+            case_id_of(obj),
+            None,
+            field_list,
+            "",
         )
         for obj, field_list in zip(objects, field_lists, strict=True)
     ]
-    return rows
+
+
+# The rows of a page in one statement, one array parameter per varying column. Built with
+# AuditEvent objects and bulk_create, Django adapted ≈17 values per row in Python: a page of
+# 50 reads and 50 disseminations cost 11–18 ms, more than the page's query
+# (docs/performance.md, 10). Same rows (tests/sartcm/test_audit_page_rows.py).
+_INSERT_ROWS = """
+INSERT INTO {table} (at, request_id, user_id, username, agency_id, outcome, channel, changes,
+    source_address, action, object_type, object_id, object_repr, case_id, recipient_agency_id,
+    fields, detail)
+SELECT %s, %s::uuid, %s, %s, %s, %s, %s, '{{}}'::jsonb, %s::inet,
+    r.action, r.object_type, r.object_id, r.object_repr, r.case_id, r.recipient_agency_id,
+    r.fields::jsonb, r.detail
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[],
+    %s::text[], %s::text[])
+    AS r(action, object_type, object_id, object_repr, case_id, recipient_agency_id, fields,
+         detail)
+"""
+
+
+def _insert_rows(user: Any, rows: list[PageRow]) -> None:
+    """Write the audit rows of one (signed-in) reader, in one INSERT (order kept)."""
+    if not rows:
+        return
+    from django.db import connection
+    from django.utils import timezone
+
+    ctx = current()
+    actions, types, ids, reprs, cases, recipients, field_lists, details = zip(*rows, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_ROWS.format(table=connection.ops.quote_name(AuditEvent._meta.db_table)),
+            [
+                timezone.now(),
+                str(ctx.request_id) if ctx.request_id else None,
+                user.pk,
+                user.username,
+                _agency_id(user),
+                AuditOutcome.SUCCESS.value,
+                ctx.channel,
+                ctx.source_address or None,
+                list(actions),
+                list(types),
+                list(ids),
+                list(reprs),
+                list(cases),
+                list(recipients),
+                [json.dumps(f) for f in field_lists],
+                list(details),
+            ],
+        )
 
 
 def record_disclosure(
@@ -190,9 +239,10 @@ def record_disclosure(
 ) -> None:
     """record_reads + record_disseminations for a page or a record shown, in one insert."""
     objects = list(objects)
-    AuditEvent.objects.bulk_create(
-        _read_rows(user, action, objects, (), fields_by_object)
-        + _dissemination_rows(user, objects, fields_by_object, case_ids_by_object, known_owners)
+    _insert_rows(
+        user,
+        _read_rows(action, objects, (), fields_by_object)
+        + _dissemination_rows(user, objects, fields_by_object, case_ids_by_object, known_owners),
     )
 
 
@@ -214,7 +264,7 @@ def record_disseminations(
     rows = _dissemination_rows(
         user, list(objects), fields_by_object, case_ids_by_object, known_owners
     )
-    AuditEvent.objects.bulk_create(rows)
+    _insert_rows(user, rows)
     return len(rows)
 
 
@@ -224,7 +274,7 @@ def _dissemination_rows(
     fields_by_object: Sequence[Iterable[str]] | None,
     case_ids_by_object: Sequence[Iterable[int] | None] | None,
     known_owners: dict[int, int] | None,
-) -> list[AuditEvent]:
+) -> list[PageRow]:
     agency_id = _agency_id(user)
     if not objects or agency_id is None or _case_owner_lookup is None:
         return []
@@ -242,29 +292,21 @@ def _dissemination_rows(
         if fields_by_object is not None
         else [[] for _ in objects]
     )
-    ctx = current()
-    rows = [
-        AuditEvent(
-            request_id=ctx.request_id,
-            user=user,
-            username=user.username,
-            agency_id=agency_id,
-            action=AuditAction.DISSEMINATE,
-            channel=ctx.channel,
-            object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
-            object_repr=object_repr(obj),
-            case_id=cid,
-            recipient_agency_id=agency_id,
-            fields=field_list,
-            detail=f"disclosed to agency {agency_id}; lead agency {owners[cid]}",
-            source_address=ctx.source_address,
+    return [
+        (
+            AuditAction.DISSEMINATE.value,
+            obj._meta.label_lower,
+            str(obj.pk),
+            object_repr(obj),
+            cid,
+            agency_id,
+            field_list,
+            f"disclosed to agency {agency_id}; lead agency {owners[cid]}",
         )
         for obj, ids, field_list in zip(objects, case_lists, field_lists, strict=True)
         for cid in ids
         if cid in owners and owners[cid] != agency_id
     ]
-    return rows
 
 
 def record_refusal(user: Any, **kwargs: Any) -> None:

@@ -234,7 +234,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {}  # filled by sartcm/celery.py from ea
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "sartcm.api.authentication.APIKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "sartcm.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["sartcm.api.throttling.PerClientThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": envstr("API_RATE", "1200/minute")},

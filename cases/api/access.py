@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -258,8 +259,24 @@ class CaseViewSet(RestrictedViewSet):
     ordering_fields = ["id", "case_number"]
 
     def get_queryset(self) -> Any:
+        queryset = super().get_queryset().prefetch_related(None)
+        if self.request.method in SAFE_METHODS:
+            return queryset  # reads: prepare_page prefetches for the rows that show them
         # a fresh Prefetch each request: "active" depends on today's date
-        return super().get_queryset().prefetch_related(None).prefetch_related(_active_conditions())
+        return queryset.prefetch_related(_active_conditions())
+
+    def prepare_page(self, objects: list[Any]) -> None:
+        """Active conditions only for the cases whose allow-list shows them: a partner not
+        shared `active_conditions` (a victim advocate) costs no query and no rows for them."""
+        super().prepare_page(objects)
+        user = self.request.user
+        shown = [
+            case
+            for case in objects
+            if "active_conditions" in allowed_fields(user, case, RecordType.STATUS)
+        ]
+        if shown:
+            prefetch_related_objects(shown, _active_conditions())
 
     @extend_schema(responses=ExplanationSerializer, summary="Why can I (not) see this case?")
     @action(detail=True, methods=["get"], url_path="access")

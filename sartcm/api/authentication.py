@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from rest_framework import authentication, exceptions
 
 from sartcm.middleware import client_address
@@ -68,3 +69,22 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
             key.scopes
         )  # read by restrict(): scopes narrow, never widen
         return user, key
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication (CSRF enforced as there), handing the view the signed-in
+    user object itself. The request's user is a lazy proxy twice over (Django's, then the
+    OTP middleware's, both already evaluated by the security middleware): every attribute
+    read through it costs two proxy lookups, and a field-limited page reads the user a few
+    dozen times per row (docs/performance.md, 10)."""
+
+    def authenticate(self, request: Any) -> tuple[Any, None] | None:
+        found = super().authenticate(request)
+        if found is None:
+            return None
+        user = found[0]
+        while isinstance(user, LazyObject):
+            if user._wrapped is empty:
+                user._setup()
+            user = user._wrapped
+        return user, None

@@ -20,7 +20,7 @@ from typing import Any
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.core.paginator import Page as DjangoPage
 from django.core.paginator import Paginator as DjangoPaginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
@@ -64,6 +64,59 @@ class CappedPaginator(DjangoPaginator):
     def count(self) -> int:  # type: ignore[override]
         return min(self._counted, self.cap)
 
+    def rows(self, bottom: int, top: int) -> Any:
+        """The rows [bottom, top) of the list.
+
+        A queryset that joins related rows (select_related) picks the page's ids first, on its
+        own table, with its filters and order, then fetches those rows with the joins:
+        `WHERE pk IN (SELECT pk … WHERE <its filters> ORDER BY <its order> LIMIT …)`. Sliced
+        directly, PostgreSQL joined every visible row before sorting and keeping the page (a
+        partner's 714 cases, 5 joins each: ≈10 ms of a 13 ms query); repeating the filters
+        outside the id subquery doubled the planning (docs/performance.md, 10). The ids ARE
+        the restricted list's, so the outer query needs no filter of its own."""
+        rows = self.object_list
+        if not (
+            isinstance(rows, QuerySet)
+            and rows.query.select_related
+            and rows.ordered
+            and not rows.query.is_sliced
+        ):
+            return rows[bottom:top]
+        query = rows.query
+        ids = rows.values("pk")[bottom:top]
+        if (
+            query.annotations
+            or query.extra
+            or query.distinct
+            or query.group_by is not None
+            or query.combinator
+            or not query.standard_ordering
+            or rows._fields is not None
+        ):
+            return rows.filter(pk__in=ids)  # keep what the list computes; filters repeated
+        # Not restricted again on purpose: `ids` is the restricted list's page.
+        page = rows.model._base_manager.filter(pk__in=ids)
+        page.query.select_related = query.select_related
+        page.query.deferred_loading = query.deferred_loading
+        page._prefetch_related_lookups = rows._prefetch_related_lookups
+        ordering = query.order_by or (rows.model._meta.ordering if query.default_ordering else ())
+        return page.order_by(*ordering)
+
+    def page(self, number: Any) -> Any:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if not self.exact:
+            rows = list(self.rows(bottom, bottom + self.per_page + 1))
+            if not rows and number > 1:
+                raise EmptyPage("That page contains no results")
+            page = OpenEndedPage(rows[: self.per_page], number, self)
+            page.more = len(rows) > self.per_page
+            return page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.rows(bottom, top), number, self)
+
     def validate_number(self, number: Any) -> int:
         if self.exact:
             return super().validate_number(number)
@@ -74,18 +127,6 @@ class CappedPaginator(DjangoPaginator):
         if value < 1:
             raise EmptyPage("That page number is less than 1")
         return value
-
-    def page(self, number: Any) -> Any:
-        if self.exact:
-            return super().page(number)
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
-        if not rows and number > 1:
-            raise EmptyPage("That page contains no results")
-        page = OpenEndedPage(rows[: self.per_page], number, self)
-        page.more = len(rows) > self.per_page
-        return page
 
 
 class OpenEndedPage(DjangoPage):

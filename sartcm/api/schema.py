@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
@@ -18,3 +19,9 @@ class APIKeyScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Api-Key <prefix>.<secret>`, issued by your agency administrator (shown once).",
         }
+
+
+class SessionCookieScheme(SessionScheme):
+    """The browser session (our subclass of DRF's session authentication), as DRF's."""
+
+    target_class = "sartcm.api.authentication.SessionAuthentication"

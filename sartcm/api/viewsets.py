@@ -23,6 +23,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -80,9 +82,22 @@ class FieldLimitedSerializer(serializers.ModelSerializer):
         return allowed_fields(self._user(), self.case_for(instance), self.record_type)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = super().to_representation(instance)
+        # DRF's loop over the readable fields, for the permitted ones only: a field the viewer
+        # may not see is never computed, so a field-limited row costs what it shows.
         allowed = self.allowed(instance)
-        return {k: v for k, v in data.items() if k in self.always_fields or k in allowed}
+        always = self.always_fields
+        data: dict[str, Any] = {}
+        for field in self._readable_fields:
+            name = field.field_name
+            if name not in always and name not in allowed:
+                continue
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            value = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            data[name] = None if value is None else field.to_representation(attribute)
+        return data
 
     def check_writable(
         self, case: Any, attrs: dict[str, Any], *, allowed: frozenset[str] | None = None

@@ -189,11 +189,20 @@ def account_state(request: HttpRequest) -> dict[str, Any]:
         from sartcm.context import current
 
         user = request.user
-        staff_rows = StaffMember.objects.select_related("agency", "user__account_security")
+        # One row per user (user_id is unique), so no ORDER BY (the model's ordering joined the
+        # user for its name); the password state as two columns, not two more model objects.
+        staff_rows = (
+            StaffMember.objects.select_related("agency")
+            .annotate(
+                _password_changed_at=F("user__account_security__password_changed_at"),
+                _password_compromised=F("user__account_security__password_compromised"),
+            )
+            .order_by()
+        )
         if current().standing is not None:  # a read-only request: its standing facts too
             select, params = standing_facts_select()
             staff_rows = staff_rows.extra(select=select, select_params=params)  # noqa: S610
-        staff = staff_rows.filter(user_id=user.pk).first()
+        staff = next(iter(staff_rows.filter(user_id=user.pk)[:1]), None)
         if staff is None:
             cached = (
                 get_user_model()
@@ -209,12 +218,11 @@ def account_state(request: HttpRequest) -> dict[str, Any]:
             cached["staff_active"] = None
             prime_staff_of(user, None)
         else:
-            security = getattr(staff.user, "account_security", None)
             cached = {
-                "date_joined": staff.user.date_joined,
+                "date_joined": user.date_joined,  # the user row this request loaded
                 "staff_active": staff.active,
-                "password_changed_at": getattr(security, "password_changed_at", None),
-                "password_compromised": getattr(security, "password_compromised", None),
+                "password_changed_at": staff._password_changed_at,
+                "password_compromised": staff._password_compromised,
             }
             staff.user = user  # the request's user object, not a second copy of the row
             prime_staff_of(user, staff if staff.active and staff.agency.active else None)

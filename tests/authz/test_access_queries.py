@@ -114,3 +114,23 @@ def test_read_only_requests_keep_only_the_standing_that_can_match(scope: str) ->
         assert fast == general == expected
         assert " OR " in general_sql
         assert " OR " not in fast_sql
+
+
+def test_a_partner_whose_terms_cover_all_cases_asks_no_team_membership() -> None:
+    # given a partner sharing the lead agency's cases by an all-cases term only
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lead, partner = agency("PDOC"), agency("PCSA")
+    officer = staff(lead, Role.SUPERVISION_OFFICER)
+    for _ in range(3):
+        CaseFactory(lead_agency=lead, officer=officer, case_manager=officer)
+    mou_with_terms(lead, {partner: [term_spec(RecordType.STATUS, ["status"], scope=TermScope.ALL)]})
+    client = Client()
+    otp_login(client, staff(partner, Role.SUPERVISION_OFFICER).user)
+    # when it lists the cases
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url("case-list"))
+    # then every case is shown with the shared field, and the team is never asked
+    assert [set(row) for row in response.json()["results"]] == [{"id", "case_number", "status"}] * 3
+    assert not [q for q in ctx.captured_queries if "cases_caseassignment" in q["sql"]]

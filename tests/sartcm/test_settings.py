@@ -87,3 +87,15 @@ def test_db_jit_switches_the_connection_option(value: str | None, expected: str 
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(expected)
+
+
+def test_a_serving_process_freezes_what_start_up_loaded() -> None:
+    import gc
+
+    from sartcm.startup import prepare_to_serve
+
+    try:
+        prepare_to_serve()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
