@@ -211,6 +211,44 @@ class TestCrashesAndConcurrency:
             code: c.raised + c.still_open for code, c in result.items()
         }
 
+    def test_the_alert_statistics_are_refreshed_when_a_tenth_of_the_table_changed(self):
+        # given 2,000 alerts written since the alert table was last analyzed (as a first
+        # statewide sweep leaves it; resolved, so the sweep leaves them alone), their counts
+        # flushed to the statistics views
+        def last_analyze():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT last_analyze FROM pg_stat_user_tables"
+                    " WHERE relid = 'cases_alert'::regclass"
+                )
+                return cursor.fetchone()[0]
+
+        agency = AgencyFactory()
+        Alert.objects.bulk_create(
+            Alert(
+                rule=R.MOU_EXPIRED,
+                subject_key=f"test:{n}",
+                agency=agency,
+                due_date=ON,
+                message="Fictional alert",
+                status=AlertStatus.RESOLVED,
+                resolved_at=timezone.now(),
+            )
+            for n in range(2000)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")
+        before = last_analyze()
+        # when a sweep runs, then it analyzes the table before its rules plan their joins
+        run_sweep(ON, workers=1)
+        after = last_analyze()
+        assert after is not None and (before is None or after > before)
+        # and a sweep over an unchanged table does not
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")
+        run_sweep(ON, workers=1)
+        assert last_analyze() == after
+
     def test_a_failure_inside_a_rule_rolls_that_rule_back_and_the_sweep_goes_on(self, monkeypatch):
         build_world(AgencyFactory(), 2)
         # a statement that fails after the desired set was computed (a bad column)
