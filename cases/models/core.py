@@ -76,6 +76,11 @@ class Case(models.Model):
                 condition=Q(status__in=["incarcerated", "pre_release"]),
             ),
             models.Index(fields=["updated_at"], name="case_updated_idx"),
+            # A partner's case list picks its page by updated_at among the ids its grants
+            # give (≈700 statewide): index-only probes instead of a heap read per case
+            # (docs/performance.md, "Still missed"). Case updates already touch
+            # case_updated_idx, so this costs them one more index entry, not HOT updates.
+            models.Index(fields=["id"], include=["updated_at"], name="case_id_updated_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
