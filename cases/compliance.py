@@ -277,7 +277,7 @@ case_standard AS (
 case_days AS MATERIALIZED (
     -- The qualifying contact times per (case, requirement), newest first, from the summary
     -- the contact triggers maintain (cases.QualifyingContacts): one row per requirement
-    -- instead of a pass over the case's contacts (docs/performance.md, design change 10).
+    -- instead of a pass over the case's contacts (docs/performance.md, design change 12).
     SELECT q.case_id, q.requirement, q.contact_ats AS ats
     FROM cases_qualifyingcontacts q
     JOIN supervised c ON c.id = q.case_id
@@ -496,7 +496,7 @@ def _case_ids_sql(case_queryset: QuerySet | None) -> tuple[str, Sequence[Any]]:
         return "SELECT NULL::bigint WHERE FALSE", ()
 
 
-def _scope_sql(case_ids: Iterable[int] | None) -> tuple[str | None, Sequence[Any]]:
+def scope_sql(case_ids: Iterable[int] | None) -> tuple[str | None, Sequence[Any]]:
     """Every case (None), or only `case_ids`."""
     if case_ids is None:
         return None, ()
@@ -536,7 +536,7 @@ def behind_requirements(
     everything), or only `case_ids`. Rows are ordered by due date, then case and requirement.
     """
     on = on or today()
-    sql, params = _scope_sql(case_ids)
+    sql, params = scope_sql(case_ids)
     rows = [
         BehindRequirement(
             case_id=row["case_id"],

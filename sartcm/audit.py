@@ -180,7 +180,7 @@ def _read_rows(
 # The rows of a page in one statement, one array parameter per varying column. Built with
 # AuditEvent objects and bulk_create, Django adapted ≈17 values per row in Python: a page of
 # 50 reads and 50 disseminations cost 11–18 ms, more than the page's query
-# (docs/performance.md, 10). Same rows (tests/sartcm/test_audit_page_rows.py).
+# (docs/performance.md, 11). Same rows (tests/sartcm/test_audit_page_rows.py).
 _INSERT_ROWS = """
 INSERT INTO {table} (at, request_id, user_id, username, agency_id, outcome, channel, changes,
     source_address, action, object_type, object_id, object_repr, case_id, recipient_agency_id,

@@ -11,7 +11,7 @@ def prepare_to_serve() -> None:
 
     Those objects live as long as the process; without the freeze every full collection walks
     all of them again: pauses of ≈120 ms every ≈100 API list requests on the statewide bench,
-    which were most of the lists' p99 (docs/performance.md, 10). After it, ≈30 ms. Called by
+    which were most of the lists' p99 (docs/performance.md, 11). After it, ≈30 ms. Called by
     the WSGI entry point, and by the bench, which measures the same start-up in process."""
     from django.urls import get_resolver
 

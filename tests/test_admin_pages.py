@@ -291,6 +291,15 @@ def test_staff_admin_sees_only_restricted_rows(client: Client) -> None:
     # and the outbox (payloads may hold case data) shows nothing
     response = client.get(admin_url(OutboxMessage, "changelist"))
     assert response.context_data["cl"].queryset.count() == 0
+    # and neither does the contacts' summary (contact times of every case: operations only),
+    # not even for their own case
+    from cases.models import QualifyingContacts
+
+    own = QualifyingContacts.objects.filter(case__lead_agency=data["pdoc"]).first()
+    assert own is not None
+    response = client.get(admin_url(QualifyingContacts, "changelist"))
+    assert response.status_code == 403 or response.context_data["cl"].queryset.count() == 0
+    assert client.get(admin_url(QualifyingContacts, "change", own.pk)).status_code in (403, 404)
 
 
 def test_audit_trail_is_read_only_agency_scoped_and_reading_it_is_audited(client: Client) -> None:

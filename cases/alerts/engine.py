@@ -84,7 +84,7 @@ WITH desired AS MATERIALIZED (
 open_alerts AS MATERIALIZED (
     -- the rule's open alerts, read once; desired and open are then matched with hash joins
     -- instead of one index probe per desired alert in each of three statements (statewide,
-    -- 70,000 contact alerts: docs/performance.md, design change 10)
+    -- 70,000 contact alerts: docs/performance.md, design change 12)
     SELECT a.id, a.subject_key, a.due_date, a.assignee_id, a.agency_id, a.severity,
            a.message, a.facts
       FROM cases_alert a

@@ -780,14 +780,12 @@ def contact_problems(ctx: RuleContext) -> str:
         PROBLEM_STATUSES,
         ComplianceStatus,
         compliance_sql,
+        scope_sql,
     )
 
     key = f"contact_problems:{ctx.on}:{ctx.case_ids}"
     if key not in ctx.memo:
-        if ctx.case_ids is None:
-            scope, scope_params = None, ()
-        else:
-            scope, scope_params = "SELECT unnest(%s::bigint[])", (list(ctx.case_ids),)
+        scope, scope_params = scope_sql(ctx.case_ids)
         sql, params = compliance_sql(scope, scope_params, ctx.on, only_statuses=PROBLEM_STATUSES)
         params.update(
             _first_missed_status=ComplianceStatus.INITIAL_MISSED.value,

@@ -124,7 +124,7 @@ class QualifyingContacts(models.Model):
 
     Derived data, written only by the triggers on SupervisionContact (never by Python): the
     statewide compliance statement reads one row per (case, requirement) here instead of
-    four million contacts (docs/performance.md, design change 10). A requirement with no
+    four million contacts (docs/performance.md, design change 12). A requirement with no
     qualifying contact has no row."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")

@@ -76,7 +76,7 @@ class SessionAuthentication(authentication.SessionAuthentication):
     user object itself. The request's user is a lazy proxy twice over (Django's, then the
     OTP middleware's, both already evaluated by the security middleware): every attribute
     read through it costs two proxy lookups, and a field-limited page reads the user a few
-    dozen times per row (docs/performance.md, 10)."""
+    dozen times per row (docs/performance.md, 11)."""
 
     def authenticate(self, request: Any) -> tuple[Any, None] | None:
         found = super().authenticate(request)

@@ -72,7 +72,7 @@ class CappedPaginator(DjangoPaginator):
         `WHERE pk IN (SELECT pk … WHERE <its filters> ORDER BY <its order> LIMIT …)`. Sliced
         directly, PostgreSQL joined every visible row before sorting and keeping the page (a
         partner's 714 cases, 5 joins each: ≈10 ms of a 13 ms query); repeating the filters
-        outside the id subquery doubled the planning (docs/performance.md, 10). The ids ARE
+        outside the id subquery doubled the planning (docs/performance.md, 11). The ids ARE
         the restricted list's, so the outer query needs no filter of its own."""
         rows = self.object_list
         if not (
