@@ -136,6 +136,21 @@ class OpenEndedPage(DjangoPage):
         return self.more
 
 
+def requested_page_size(request: Any, name: str, default: int, maximum: int) -> int:
+    """The `name` query parameter as a page size: absent → `default`; above `maximum` →
+    `maximum` (documented as "at most"); not a whole number of at least 1 → a 400 naming it."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ValidationError({name: [f"Enter a whole number from 1 to {maximum} (got {raw!r})."]})
+    return min(size, maximum)
+
+
 class StandardPagination(PageNumberPagination):
     """Page numbers for people; `count` is exact up to COUNT_CAP rows (`count_exact`)."""
 
@@ -143,6 +158,11 @@ class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     django_paginator_class = CappedPaginator
+
+    def get_page_size(self, request: Any) -> int:
+        return requested_page_size(
+            request, self.page_size_query_param, self.page_size, self.max_page_size
+        )
 
     def get_paginated_response(self, data: Any) -> Response:
         response = super().get_paginated_response(data)
@@ -219,13 +239,9 @@ class SyncCursorPagination(BasePagination):
             raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
 
     def get_page_size(self, request: Any) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw:
-            try:
-                return max(1, min(int(raw), self.max_page_size))
-            except ValueError:
-                pass
-        return self.page_size
+        return requested_page_size(
+            request, self.page_size_query_param, self.page_size, self.max_page_size
+        )
 
     # --- pagination -----------------------------------------------------------------------
 

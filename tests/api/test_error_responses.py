@@ -159,3 +159,22 @@ def test_a_nul_character_on_a_page_is_the_html_400_page() -> None:
 def test_a_query_without_nul_still_reaches_the_view(api) -> None:  # noqa: ANN001
     response = api.get("/api/v1/standards/alert-setting/?jurisdiction=Prairie")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/?", "/api/v1/sync/removed/?since=2026-01-01&"])
+@pytest.mark.parametrize("size", ["abc", "0", "-3", "1.5"])
+def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400_naming_it(
+    api,  # noqa: ANN001
+    path: str,
+    size: str,
+) -> None:
+    response = api.get(f"{path}page_size={size}")
+    assert response.status_code == 400, response.content[:200]
+    body = problem(response)
+    assert list(body["errors"]) == ["page_size"]
+    assert "whole number from 1 to" in body["errors"]["page_size"][0]
+
+
+def test_a_page_size_above_the_maximum_is_the_maximum(api) -> None:  # noqa: ANN001
+    assert api.get("/api/v1/cases/?page_size=100000").status_code == 200
+    assert api.get("/api/v1/cases/?page_size=").status_code == 200  # absent: the default
