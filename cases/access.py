@@ -482,8 +482,8 @@ def _sync_statements(case_list: list[int] | None, agency_list: list[int] | None)
             JOIN {t["agency"]} ag ON ag.group_id = lost.group_id
             WHERE p.codename LIKE 'view\\_%%'
         )
-        SELECT 'case', cause.term_id, ag.id, NULL::bigint,
-               array_agg(DISTINCT p.codename ORDER BY p.codename),
+        SELECT 'case'::text, cause.term_id, ag.id, NULL::bigint,
+               array_agg(DISTINCT p.codename::text ORDER BY p.codename::text),
                array_agg(DISTINCT del.content_object_id ORDER BY del.content_object_id),
                COUNT(*), COUNT(*)
         FROM del
@@ -501,8 +501,8 @@ def _sync_statements(case_list: list[int] | None, agency_list: list[int] | None)
             ON CONFLICT (group_id, permission_id, content_object_id) DO NOTHING
             RETURNING group_id, permission_id, content_object_id
         )
-        SELECT 'case', d.term_id, NULL::bigint, NULL::bigint,
-               array_agg(DISTINCT p.codename ORDER BY p.codename),
+        SELECT 'case'::text, d.term_id, NULL::bigint, NULL::bigint,
+               array_agg(DISTINCT p.codename::text ORDER BY p.codename::text),
                array_agg(DISTINCT ins.content_object_id ORDER BY ins.content_object_id),
                COUNT(*), COUNT(*)
         FROM ins
@@ -563,6 +563,52 @@ def _sync_statements(case_list: list[int] | None, agency_list: list[int] | None)
     return [case_delete, case_insert, wide_delete, wide_insert]
 
 
+# A sync limited to some cases (a case created, its lead agency or its team changed: every
+# team change) runs its two statements as PL/pgSQL functions, so each connection plans them
+# once (a generic plan) instead of at every call: planning them was ≈10 ms of a ≈20 ms team
+# change, their execution ≈4 ms each (docs/performance.md, design change 13). The functions'
+# bodies are `_sync_statements` itself; `install_case_sync_functions` (re)creates them after
+# every `migrate` (post_migrate), so they never lag behind this code.
+CASE_SYNC_FUNCTIONS = ("sartcm_case_grants_revoke", "sartcm_case_grants_grant")
+_CASE_SYNC_PARAMS = {"case_ids": "p_case_ids", "ct": "p_ct", "on": "p_on"}
+# A generic plan suits a few cases (it looks cases up by id); more go through planned SQL.
+CASE_SYNC_MAX_CASES = 50
+
+
+def case_sync_function_sql() -> list[str]:
+    """CREATE OR REPLACE FUNCTION statements for the case-limited sync (CASE_SYNC_FUNCTIONS):
+    `(p_case_ids bigint[], p_ct integer, p_on date)` returning the statement's audit batches."""
+    import re
+
+    statements = []
+    for name, body in zip(CASE_SYNC_FUNCTIONS, _sync_statements([0], None), strict=True):
+        body = re.sub(r"%\((\w+)\)s", lambda m: _CASE_SYNC_PARAMS[m.group(1)], body)
+        body = body.replace("%%", "%")
+        statements.append(
+            f"""CREATE OR REPLACE FUNCTION {name}(p_case_ids bigint[], p_ct integer, p_on date)
+    RETURNS TABLE (r_kind text, r_term_id bigint, r_agency_id bigint, r_provider_id bigint,
+                   r_codenames text[], r_case_ids bigint[], r_rows bigint, r_cases bigint)
+    LANGUAGE plpgsql VOLATILE
+    SET plan_cache_mode = force_generic_plan
+AS $sartcm$
+BEGIN
+    RETURN QUERY {body.strip()};
+END
+$sartcm$"""
+        )
+    return statements
+
+
+def install_case_sync_functions(using: str = "default", **kwargs: Any) -> None:
+    """(Re)create the case-limited sync's functions from the current code. Connected to
+    post_migrate for the cases app: every `migrate` (deploys run it) brings them in line."""
+    from django.db import connections
+
+    with connections[using].cursor() as cursor:
+        for sql in case_sync_function_sql():
+            cursor.execute(sql)
+
+
 def sync_grants(
     case_ids: Any = None, agency_ids: Any = None, *, on: date | None = None, reason: str = ""
 ) -> SyncResult:
@@ -593,8 +639,15 @@ def sync_grants(
     revoked: list[tuple] = []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SYNC_LOCK_KEY])
-        for n, sql in enumerate(_sync_statements(case_list, agency_list)):
-            cursor.execute(sql, params)
+        if case_list is not None and agency_list is None and len(case_list) <= CASE_SYNC_MAX_CASES:
+            calls = [
+                (f"SELECT * FROM {name}(%(case_ids)s, %(ct)s, %(on)s)", params)
+                for name in CASE_SYNC_FUNCTIONS
+            ]
+        else:
+            calls = [(sql, params) for sql in _sync_statements(case_list, agency_list)]
+        for n, (sql, args) in enumerate(calls):
+            cursor.execute(sql, args)
             rows = cursor.fetchall()
             (revoked if n % 2 == 0 else granted).extend(rows)
             count = sum(row[-2] for row in rows)

@@ -15,6 +15,11 @@ class CasesConfig(AppConfig):
         post_migrate.connect(
             reload_permission_ids, sender=self, dispatch_uid="cases_permission_ids"
         )
+        from cases.access import install_case_sync_functions
+
+        post_migrate.connect(
+            install_case_sync_functions, sender=self, dispatch_uid="cases_case_sync_functions"
+        )
         from cases import sync as incremental_sync
 
         incremental_sync.connect()  # nested children move their parent's updated_at (incremental sync)
