@@ -566,7 +566,9 @@ def search(run: Run) -> list[Figure]:
     total = Offender.objects.unrestricted().count()
     rounds = run.samples(5, 2)
     with rolled_back():
-        for key in ("lead", "wide"):  # both see identity (the advocate's terms do not share it)
+        # all three see identity (the advocate's terms do not share it); "team" sees only the
+        # people of its case teams (design change 14)
+        for key in ("lead", "wide", "team"):
             persona = run.personas.get(key)
             if persona is None:
                 continue

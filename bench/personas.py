@@ -77,6 +77,16 @@ def pick_personas() -> dict[str, Persona]:
         if staff:
             found["limited"] = Persona("limited", label, staff.user, staff)
             break
+    # search only: a partner that sees people through its case teams alone (per-case grants)
+    staff = _pick(
+        "treatment_provider",
+        ~Q(agency_id=(top_lead or {}).get("lead_agency_id")),
+        "agency__case_assignments",
+    )
+    if staff and found.get("limited", Persona("", "", None, None)).staff != staff:
+        found["team"] = Persona(
+            "team", "treatment provider (partner, case teams only)", staff.user, staff
+        )
     staff = _pick(
         "supervision_officer",
         Q(agency__kind="community_supervision"),

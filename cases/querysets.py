@@ -156,13 +156,18 @@ def _standing_facts(staff: Any, held: dict[str, int]) -> tuple[list[int], bool, 
     case. Resolved for every permission at once (a few index probes; usually loaded with the
     staff record by the account-state query of the security middleware), kept for the rest
     of a read-only request; None elsewhere."""
-    from django.db import connection
-
     from sartcm.context import current
 
     kept = current().standing
     if kept is None:
         return None
+    return _facts_from(kept, staff, held)
+
+
+def _facts_from(kept: dict, staff: Any, held: dict[str, int]) -> tuple[list[int], bool, bool]:
+    """The facts for one permission from `kept`, loading the agency's first (one query)."""
+    from django.db import connection
+
     key = (staff.agency_id, held["group_id"])
     if key not in kept:
         group_id = held["group_id"]
@@ -175,6 +180,28 @@ def _standing_facts(staff: Any, held: dict[str, int]) -> tuple[list[int], bool, 
     providers, leads_cases, with_case_grants = kept[key]
     perm = held["permission_id"]
     return providers.get(perm, []), leads_cases, perm in with_case_grants
+
+
+def standing_by_case_grants_only(user: Any, action: str, record_type: str) -> bool:
+    """The user may do `action` on `record_type` through per-case grants alone: a partner
+    whose agency leads no case and holds no agency-wide grant for it, so the cases it may see
+    are those of its case teams (hundreds, not the state's). Lets a search start from those
+    cases (cases.search). Uses the request's standing facts; outside a read-only request it
+    loads them (one query)."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.is_superuser:
+        return False
+    staff = staff_of(user)
+    if staff is None:
+        return False
+    held = {
+        "group_id": staff.agency.group_id,
+        "permission_id": permission_id(permission_codename(action, record_type)),
+    }
+    facts = _standing_facts(staff, held)
+    providers, leads_cases, with_case_grants = (
+        _facts_from({}, staff, held) if facts is None else facts
+    )
+    return with_case_grants and not providers and not leads_cases
 
 
 class CaseQuerySet(RestrictedQuerySet):

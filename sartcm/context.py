@@ -50,3 +50,20 @@ def job_context(channel: str = "job") -> Iterator[RequestContext]:
         yield current()
     finally:
         _current.reset(token)
+
+
+@contextlib.contextmanager
+def keeping_standing() -> Iterator[RequestContext]:
+    """Keep the standing facts for the block, as a read-only request does: for code that only
+    reads (and audits) outside a request — a search from a job, the shell or the bench — so
+    its SQL is the request's. Inside a read-only request it changes nothing; inside a write
+    request it keeps facts for the block only (the block must change no grant or case)."""
+    ctx = current()
+    if ctx.standing is not None:
+        yield ctx
+        return
+    ctx.standing = {}
+    try:
+        yield ctx
+    finally:
+        ctx.standing = None
