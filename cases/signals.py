@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_delete, post_init, post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from cases.access import count_coverage, revoke_on_lead_change, sync_grants
@@ -42,12 +42,6 @@ def sync_on_mou_change(sender: Any, mou_id: int, reason: str = "", **kwargs: Any
     parties = list(MOUParty.objects.filter(mou_id=mou_id).values_list("agency_id", flat=True))
     if parties:
         sync_grants(agency_ids=parties, reason=f"MOU {mou_id} {reason}".strip())
-
-
-@receiver(post_init, sender=Case, dispatch_uid="cases_remember_lead_agency")
-def remember_lead_agency(sender: Any, instance: Case, **kwargs: Any) -> None:
-    # __dict__ so a deferred field is never loaded just for this
-    instance._loaded_lead_agency_id = instance.__dict__.get("lead_agency_id")  # type: ignore[attr-defined]
 
 
 @receiver(post_save, sender=Case, dispatch_uid="cases_sync_on_case_save")

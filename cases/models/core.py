@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db import models
 from django.db.models import F, Q
@@ -104,6 +105,17 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_number} ({self.offender})"
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Case:
+        """Remember the lead agency the row had when loaded: saving a change of it re-syncs
+        the case's grants (cases.signals). Here rather than in a post_init receiver, which
+        made Django send post_init for every model instance it builds (≈300 per list page)
+        and recorded a value never loaded for an instance built by hand."""
+        instance = super().from_db(db, field_names, values)
+        # __dict__ so a deferred field is never loaded just for this
+        instance._loaded_lead_agency_id = instance.__dict__.get("lead_agency_id")  # type: ignore[attr-defined]
+        return instance
 
     @property
     def case_id(self) -> int:  # so audit helpers treat a case like its children

@@ -282,3 +282,18 @@ def test_sync_costs_the_same_statements_for_any_number_of_cases(
     with django_assert_max_num_queries(10):
         result = sync_grants()
     assert result.granted == 2 * size
+
+
+def test_a_case_built_by_hand_with_another_lead_agency_resyncs(doc, csa) -> None:
+    # given CSA on the team of a DOC case, with a per-case grant from an assigned-scope term
+    hvs = agency("HVS")
+    case = CaseFactory(lead_agency=doc)
+    AssignmentFactory(case=case, agency=csa)
+    mou_with_terms(doc, {csa: [term_spec(RecordType.STATUS, ["status"])]})
+    assert grants() == {("PCSA", "view_status", case.case_number)}
+    # when an instance built by hand (not loaded from the database) saves the row with another
+    # lead agency, the lead agency it had is not known: the case is re-synced all the same
+    values = {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields}
+    Case(**{**values, "lead_agency_id": hvs.pk}).save()
+    assert grants() == set()  # DOC's term no longer covers the case
+    assert diff_grants() == ([], [])
