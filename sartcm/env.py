@@ -44,6 +44,22 @@ def envint(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {value!r}.") from None
 
 
+def envfloat(name: str, default: float | None) -> float | None:
+    """A positive number; empty or unset gives `default` (None: "leave it to the server")."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if value.strip() == "":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {value!r}.") from None
+    if not number > 0 or number == float("inf"):
+        raise SettingsError(f"{name} must be a positive number, got {value!r}.")
+    return number
+
+
 def envlist(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or value == "":

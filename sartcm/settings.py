@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from sartcm.env import SettingsError, envbool, envint, envlist, envstr, envurl
+from sartcm.env import SettingsError, envbool, envfloat, envint, envlist, envstr, envurl
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -53,6 +53,16 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if not envbool("DB_JIT", False):
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
+# The planner's cost of a random page read, for this application's sessions: 1.1 (SSD, data
+# in memory) instead of PostgreSQL's 4 (spinning disks), which priced a partner's few hundred
+# case lookups by id above a sequential scan of every case (docs/performance.md, design change
+# 16). DB_RANDOM_PAGE_COST sets another value; empty leaves the server's.
+_random_page_cost = envfloat("DB_RANDOM_PAGE_COST", 1.1)
+if _random_page_cost is not None:
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = (
+        f"{_db_options.get('options', '')} -c random_page_cost={_random_page_cost}".strip()
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [

@@ -78,15 +78,50 @@ def test_the_app_s_database_sessions_run_without_jit() -> None:
         assert cursor.fetchone() == ("off",)
 
 
+OPTIONS = (
+    "from django.conf import settings as s; "
+    "print(s.DATABASES['default'].get('OPTIONS', {}).get('options'))"
+)
+
+
 @pytest.mark.parametrize(("value", "expected"), [(None, "-c jit=off"), ("true", None)])
 def test_db_jit_switches_the_connection_option(value: str | None, expected: str | None) -> None:
-    result = load_settings(
-        "from django.conf import settings as s; "
-        "print(s.DATABASES['default'].get('OPTIONS', {}).get('options'))",
-        DB_JIT=value,
-    )
+    result = load_settings(OPTIONS, DB_JIT=value, DB_RANDOM_PAGE_COST="")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "-c jit=off -c random_page_cost=1.1"),
+        ("2", "-c jit=off -c random_page_cost=2.0"),
+        ("", "-c jit=off"),  # empty: the server's own setting
+    ],
+)
+def test_db_random_page_cost_sets_the_connection_option(
+    value: str | None, expected: str
+) -> None:
+    result = load_settings(OPTIONS, DB_RANDOM_PAGE_COST=value)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("value", ["fast", "0", "-1", "inf"])
+def test_a_bad_db_random_page_cost_fails_naming_it(value: str) -> None:
+    result = load_settings(DB_RANDOM_PAGE_COST=value)
+    assert result.returncode != 0
+    assert "DB_RANDOM_PAGE_COST must be a" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_app_s_database_sessions_price_random_reads_for_memory() -> None:
+    # a partner's few hundred case lookups by id beat a scan of every case (design change 16)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone() == ("1.1",)
 
 
 def test_a_serving_process_freezes_what_start_up_loaded() -> None:
