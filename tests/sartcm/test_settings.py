@@ -99,9 +99,7 @@ def test_db_jit_switches_the_connection_option(value: str | None, expected: str 
         ("", "-c jit=off"),  # empty: the server's own setting
     ],
 )
-def test_db_random_page_cost_sets_the_connection_option(
-    value: str | None, expected: str
-) -> None:
+def test_db_random_page_cost_sets_the_connection_option(value: str | None, expected: str) -> None:
     result = load_settings(OPTIONS, DB_RANDOM_PAGE_COST=value)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
