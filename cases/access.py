@@ -63,14 +63,20 @@ def _cache(user: Any) -> AccessCache:
 
 
 def _load_terms(user: Any, agency_id: int, cache: AccessCache) -> None:
-    from mou.models import DataSharingTerm
+    """The in-force terms to the agency (`DataSharingTerm.objects.in_force(on)
+    .for_recipient(agency)`, in SQL: every partner request asks this, and compiling the ORM
+    query cost more than running it)."""
+    from django.db import connection
 
-    rows = (
-        DataSharingTerm.objects.in_force(cache.on)
-        .for_recipient(agency_id)
-        .order_by()  # the model's ordering joins provider and recipient names, unused here
-        .values_list("provider_id", "record_type", "scope", "fields")
-    )
+    t = _tables()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT t.provider_id, t.record_type, t.scope, t.fields
+                FROM {t["term"]} t JOIN {t["mou"]} m ON m.id = t.mou_id
+                WHERE t.recipient_id = %(agency)s AND {IN_FORCE_SQL}""",
+            {"agency": agency_id, "on": cache.on},
+        )
+        rows = cursor.fetchall()
     for provider_id, record_type, scope, fields in rows:
         cache.terms.setdefault((provider_id, record_type), []).append((scope, frozenset(fields)))
     cache.loaded = True
@@ -84,6 +90,8 @@ def prefetch_assignments(
     `lead_agencies` ({case id: lead agency id}, where known): cases the user's agency leads
     are skipped (the lead agency sees every field), and so are cases whose lead agency shares
     nothing by case team with it (only scope-`all` terms: membership changes no field)."""
+    from django.db import connection
+
     from cases.models import CaseAssignment
 
     staff = staff_of(user)
@@ -100,11 +108,13 @@ def prefetch_assignments(
         missing = [cid for cid in missing if cid not in leads or leads[cid] in by_team]
     if not missing:
         return
-    on_team = set(
-        CaseAssignment.objects.filter(
-            case_id__in=missing, agency_id=staff.agency_id, end_date__isnull=True
-        ).values_list("case_id", flat=True)
-    )
+    with connection.cursor() as cursor:  # in SQL: asked on every partner page
+        cursor.execute(
+            f"SELECT case_id FROM {CaseAssignment._meta.db_table} "
+            "WHERE case_id = ANY(%s) AND agency_id = %s AND end_date IS NULL",
+            [missing, staff.agency_id],
+        )
+        on_team = {row[0] for row in cursor.fetchall()}
     for cid in missing:
         cache.assigned[cid] = cid in on_team
 
@@ -350,22 +360,40 @@ def _agency_scope(agency_ids: list[int] | None) -> str:
     return " AND t.recipient_id = ANY(%(agency_ids)s)" if agency_ids is not None else ""
 
 
-def _desired_wide_sql(agency_ids: list[int] | None) -> str:
+def _desired_wide_sql(agency_ids: list[int] | None, case_ids: list[int] | None = None) -> str:
     """Agency-wide grants the in-force scope-`all` terms call for:
-    (group_id, permission_id, provider_id, term_id)."""
+    (group_id, permission_id, provider_id, term_id). With `case_ids`, only those of the
+    cases' lead agencies (all a sync limited to those cases compares with)."""
+    providers = (
+        " AND t.provider_id IN (SELECT lead_agency_id FROM {case} WHERE id = ANY(%(case_ids)s))"
+        if case_ids is not None
+        else ""
+    )
     return (
         "SELECT ag.group_id, p.id AS permission_id, t.provider_id, MIN(t.id) AS term_id"
         + _TERM_ACTIONS
         + " AND t.scope = 'all'"
         + _agency_scope(agency_ids)
+        + providers
         + " GROUP BY ag.group_id, p.id, t.provider_id"
     ).format(**_tables())
+
+
+def _with_desired(case_ids: list[int] | None, agency_ids: list[int] | None) -> str:
+    """The CTEs `wide` (agency-wide grants called for) and `desired` (per-case grants called
+    for), each computed once: inlined, `desired`'s test against the agency-wide grants was
+    planned as a nested loop that re-ran their aggregate for every candidate row, and on
+    stale statistics (a test database, a fresh import) a sync ran for minutes."""
+    return (
+        f"wide AS MATERIALIZED ({_desired_wide_sql(agency_ids, case_ids)}),\n"
+        f"        desired AS MATERIALIZED ({_desired_sql(case_ids, agency_ids)})"
+    )
 
 
 def _desired_sql(case_ids: list[int] | None, agency_ids: list[int] | None) -> str:
     """Per-case grants the in-force scope-`assigned` terms call for (the recipient is on the
     case team), unless an agency-wide grant already gives the same permission on the case:
-    (group_id, permission_id, case_id, term_id)."""
+    (group_id, permission_id, case_id, term_id). Reads the CTE `wide` (`_with_desired`)."""
     scope = _agency_scope(agency_ids)
     if case_ids is not None:
         scope += " AND c.id = ANY(%(case_ids)s)"
@@ -380,11 +408,11 @@ def _desired_sql(case_ids: list[int] | None, agency_ids: list[int] | None) -> st
         + " AND t.scope <> 'all'"
         + scope
         + """ AND NOT EXISTS (
-            SELECT 1 FROM ({wide_sql}) w
+            SELECT 1 FROM wide w
             WHERE w.group_id = ag.group_id AND w.permission_id = p.id
               AND w.provider_id = t.provider_id)
         GROUP BY ag.group_id, p.id, c.id"""
-    ).format(**_tables(), wide_sql=_desired_wide_sql(agency_ids))
+    ).format(**_tables())
 
 
 def _existing_scope_sql(case_ids: list[int] | None, agency_ids: list[int] | None) -> str:
@@ -455,11 +483,10 @@ def _sync_statements(case_list: list[int] | None, agency_list: list[int] | None)
     batches: (kind, term_id, agency_id, provider_id, codenames, case_ids, rows, cases) —
     `cases` is the number of cases the batch covers (all of the provider's, for 'wide')."""
     t = _tables()
-    desired = _desired_sql(case_list, agency_list)
+    with_desired = _with_desired(case_list, agency_list)
     wide = _desired_wide_sql(agency_list)
     case_delete = f"""
-        WITH wide AS MATERIALIZED ({wide}),
-        desired AS ({desired}),
+        WITH {with_desired},
         del AS ({_delete_undesired(t["grant"], _existing_scope_sql(case_list, agency_list), "desired", "case_id", "content_object_id")}),
         lost AS (
             -- standing actually lost: not kept by an agency-wide grant on the case's provider
@@ -494,7 +521,7 @@ def _sync_statements(case_list: list[int] | None, agency_list: list[int] | None)
         GROUP BY cause.term_id, ag.id
     """
     case_insert = f"""
-        WITH desired AS ({desired}),
+        WITH {with_desired},
         ins AS (
             INSERT INTO {t["grant"]} (group_id, permission_id, content_object_id)
             SELECT group_id, permission_id, case_id FROM desired
@@ -796,7 +823,7 @@ def diff_grants(
 
     case_list, agency_list = _ids(case_ids), _ids(agency_ids)
     params = _params(case_list, agency_list, on)
-    desired = _desired_sql(case_list, agency_list)
+    with_desired = _with_desired(case_list, agency_list)
     t = _tables()
     existing = f"""
         SELECT g.group_id, g.permission_id, g.content_object_id AS case_id FROM {t["grant"]} g
@@ -811,8 +838,14 @@ def diff_grants(
         JOIN {case} c ON c.id = x.case_id
         ORDER BY c.case_number, 1, 2
     """
-    missing_body = f"SELECT group_id, permission_id, case_id FROM ({desired}) d EXCEPT {existing}"
-    extra_body = f"{existing} EXCEPT SELECT group_id, permission_id, case_id FROM ({desired}) d"
+    missing_body = (
+        f"WITH {with_desired} SELECT group_id, permission_id, case_id FROM desired d "
+        f"EXCEPT {existing}"
+    )
+    extra_body = (
+        f"WITH {with_desired} {existing} "
+        "EXCEPT SELECT group_id, permission_id, case_id FROM desired d"
+    )
     queries = [named.format(body=missing_body, **t), named.format(body=extra_body, **t)]
     if case_list is None:
         wide = (

@@ -191,6 +191,8 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 30 * 60)
 # Saved when modified: SessionPolicyMiddleware moves the last-seen clock once a minute.
 SESSION_SAVE_EVERY_REQUEST = False
+# Django's database sessions, loaded with one SELECT instead of the ORM (sartcm.security.sessions).
+SESSION_ENGINE = "sartcm.security.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
