@@ -77,11 +77,16 @@ def api(staff) -> APIClient:
 
 
 def pdf_text(content: bytes) -> str:
-    """The PDF's bytes with every Flate stream inflated, for marker searches."""
+    """The PDF's bytes with every Flate stream inflated, for marker searches.
+
+    A stream's data runs to its end-of-line before `endstream`; the data itself may end in
+    a CR or LF byte, so the end-of-line is not cut off by pattern (which, about once in 256
+    packets, cut a compressed page short and lost its text): the inflater stops at the end of
+    the compressed data and ignores what follows."""
     parts = [content]
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", content, re.S):
         try:
-            parts.append(zlib.decompress(match.group(1)))
+            parts.append(zlib.decompressobj().decompress(match.group(1)))
         except zlib.error:
             pass
     return b"\n".join(parts).decode("latin-1")
