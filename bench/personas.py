@@ -83,7 +83,8 @@ def pick_personas() -> dict[str, Persona]:
         ~Q(agency_id=(top_lead or {}).get("lead_agency_id")),
         "agency__case_assignments",
     )
-    if staff and found.get("limited", Persona("", "", None, None)).staff != staff:
+    limited = found.get("limited")
+    if staff and (limited is None or limited.staff != staff):
         found["team"] = Persona(
             "team", "treatment provider (partner, case teams only)", staff.user, staff
         )

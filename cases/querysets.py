@@ -60,10 +60,7 @@ def standing_q(user: Any, action: str, record_type: str, prefix: str = "") -> Q 
         return None
     from cases.models import AgencyWideGrant, CaseGroupObjectPermission
 
-    held = {
-        "group_id": staff.agency.group_id,
-        "permission_id": permission_id(permission_codename(action, record_type)),
-    }
+    held = _held(staff, action, record_type)
     # scope-`all` terms: every case of the providers (one agency-wide row per permission)
     providers = AgencyWideGrant.objects.filter(**held).values("provider_id")
     # scope-`assigned` terms: the cases the agency is on the team of (one row per case)
@@ -88,6 +85,14 @@ def standing_q(user: Any, action: str, record_type: str, prefix: str = "") -> Q 
         by_grant = Q(**{f"{id_field}__in": granted})
         q = by_grant if q is None else q | by_grant
     return q
+
+
+def _held(staff: Any, action: str, record_type: str) -> dict[str, int]:
+    """The grant rows' keys for the staff member's agency and `<action>_<record_type>`."""
+    return {
+        "group_id": staff.agency.group_id,
+        "permission_id": permission_id(permission_codename(action, record_type)),
+    }
 
 
 def _facts_sql(group: str, agency: str) -> dict[str, str]:
@@ -193,10 +198,7 @@ def standing_by_case_grants_only(user: Any, action: str, record_type: str) -> bo
     staff = staff_of(user)
     if staff is None:
         return False
-    held = {
-        "group_id": staff.agency.group_id,
-        "permission_id": permission_id(permission_codename(action, record_type)),
-    }
+    held = _held(staff, action, record_type)
     facts = _standing_facts(staff, held)
     providers, leads_cases, with_case_grants = (
         _facts_from({}, staff, held) if facts is None else facts

@@ -37,8 +37,8 @@ number of queries.
 
 A partner that sees people only through its case teams (per-case grants; design change 14)
 starts from those people instead: a `visible` CTE of their ids, tested by every stage, the typo
-stage's trigram tests on them alone, and a random_page_cost for SSD-resident data so its cases
-are probed by id.
+stage's trigram tests on them alone (its cases are probed by id through its grants, with the
+application's random_page_cost, design change 16).
 """
 
 from __future__ import annotations
@@ -67,8 +67,6 @@ MAX_RESULTS = 25
 CANDIDATES = 100
 # pg_trgm's default (0.3) misses common typos ("Smtih" ~ "Smith" is 0.2).
 SIMILARITY_THRESHOLD = 0.2
-# The planner's cost of a random page read for a viewer of few cases (see _candidates).
-FEW_RANDOM_PAGE_COST = 1.1
 # Trigram matching is noise below this many characters; short parts match by prefix only.
 MIN_TRIGRAM_LENGTH = 3
 
@@ -508,15 +506,7 @@ def _candidates(user: Any, parsed: ParsedQuery) -> list[Offender]:
     )
     with transaction.atomic(), connection.cursor() as cursor:
         # For this statement only: the trigram operator's threshold (see SIMILARITY_THRESHOLD).
-        # (and, for a viewer of few cases, the cost of a random read: its cases are found
-        # through its grants, a few hundred probes of the case table by id, which the default
-        # random_page_cost — 4, for disks — prices above a sequential scan of 100,000 cases:
-        # ≈20 ms against ≈1 ms)
-        cursor.execute(
-            "SELECT set_config('pg_trgm.similarity_threshold', %s, true)"
-            + (", set_config('random_page_cost', %s, true)" if few else ""),
-            [str(SIMILARITY_THRESHOLD), *([str(FEW_RANDOM_PAGE_COST)] if few else [])],
-        )
+        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [SIMILARITY_THRESHOLD])
         return list(Offender.objects.raw(sql, [*with_.params, *flags.params]))
 
 
