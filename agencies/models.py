@@ -60,6 +60,12 @@ class Agency(models.Model):
         super().save(*args, **kwargs)
 
 
+def display_name(first_name: str, last_name: str, username: str) -> str:
+    """A staff member's name as shown: Django's `get_full_name()`, else the username. Also
+    for rows that carry the three columns instead of the user (`agencies.querysets.names`)."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class StaffMember(models.Model):
     """A person working for one agency, with the roles they hold there."""
 
@@ -98,7 +104,8 @@ class StaffMember(models.Model):
 
     @property
     def full_name(self) -> str:
-        return self.user.get_full_name() or self.user.username
+        user = self.user
+        return display_name(user.first_name, user.last_name, user.username)
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Self
 
-from django.db.models import Exists, OuterRef, Q
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import CharField, Exists, F, Func, OuterRef, Q
 
 from sartcm.querysets import RestrictedQuerySet
 
@@ -112,3 +113,31 @@ def prime_staff_of(user: Any, staff: Any) -> None:
     """Set what `staff_of(user)` answers for this request (`staff` already loaded with its
     agency, and only if active in an active agency; else None)."""
     user._sartcm_staff = staff
+
+
+def names(relation: str) -> Func:
+    """The first name, last name and username of the staff member at `relation` (e.g.
+    "officer") as one text[] column, to annotate as `_<relation>_names`: a list row shows a
+    name without loading the staff member and its user (docs/performance.md, design change
+    19). `staff_name` reads it."""
+    return Func(
+        F(f"{relation}__user__first_name"),
+        F(f"{relation}__user__last_name"),
+        F(f"{relation}__user__username"),
+        function="ARRAY",
+        template="ARRAY[%(expressions)s]",
+        output_field=ArrayField(CharField()),
+    )
+
+
+def staff_name(obj: Any, relation: str) -> str:
+    """The name of the staff member at `obj.<relation>` ("" for none): from the `names()`
+    annotation when the row has it, else from the related objects."""
+    from agencies.models import display_name
+
+    if getattr(obj, f"{relation}_id") is None:
+        return ""
+    columns = getattr(obj, f"_{relation}_names", None)
+    if columns is None:
+        return getattr(obj, relation).full_name
+    return display_name(*columns)

@@ -156,6 +156,35 @@ def allowed_fields(user: Any, case: Any, record_type: str) -> frozenset[str]:
     return cache.answers[key]
 
 
+def may_see_field(user: Any, record_type: str, field_name: str) -> bool:
+    """Whether `field_name` of `record_type` could show to the user on some case: lets a list
+    leave out a column nobody on the page could see. True for a superuser, for an agency that
+    leads a case (it sees every field of its own), and for a partner with an in-force term
+    that shares the field; also when unsure (outside a read-only request's standing facts),
+    as it only decides what is computed, never what is shown (allowed_fields decides that)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    staff = staff_of(user)
+    if staff is None or not roles_allow(staff.roles, Action.VIEW, record_type):
+        return False
+    from cases.querysets import _held, _standing_facts
+
+    facts = _standing_facts(staff, _held(staff, Action.VIEW, record_type))
+    if facts is None or facts[1]:  # unknown, or the agency leads cases
+        return True
+    cache = _cache(user)
+    if not cache.loaded:
+        _load_terms(user, staff.agency_id, cache)
+    return any(
+        field_name in fields
+        for (_, kind), terms in cache.terms.items()
+        if kind == record_type
+        for _, fields in terms
+    )
+
+
 def agencies_with_standing(case: Any, record_type: str | None = None) -> set[int]:
     """Agency ids that may view `record_type` (any record type if None) on the case:
     the lead agency plus every agency whose group holds a matching grant."""

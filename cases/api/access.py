@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Case as DbCase
+from django.db.models import F, OuterRef, Prefetch, Q, TextField, Value, When
+from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -20,14 +23,44 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agencies.choices import RecordType
-from agencies.querysets import staff_of
-from cases.access import ALL_FIELDS, AllFields, allowed_fields, prefetch_assignments
+from agencies.querysets import names, staff_name, staff_of
+from cases.access import (
+    ALL_FIELDS,
+    AllFields,
+    allowed_fields,
+    may_see_field,
+    prefetch_assignments,
+)
 from cases.api import examples
 from cases.models import Case, CaseAssignment, CaseCondition, Conviction, Offender
 from cases.services.access import can_read_case_audit, case_audit_trail, explain
 from sartcm.api.fields import RestrictedPrimaryKeyRelatedField
 from sartcm.api.viewsets import FieldLimitedSerializer, RestrictedViewSet
 from sartcm.models import AuditEvent
+
+
+def _active_condition_texts() -> ArraySubquery:
+    """The case's conditions in force today as the API shows them ("title: details"), one
+    text[] column of the list's own query (design change 19); same rows as
+    `_active_conditions()`."""
+    today = timezone.localdate()
+    rows = (
+        CaseCondition.objects.unrestricted()
+        .filter(case_id=OuterRef("pk"), start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .order_by("pk")
+        .annotate(
+            text=DbCase(
+                When(details="", then=F("condition__title")),
+                default=Concat(
+                    F("condition__title"), Value(": "), F("details"), output_field=TextField()
+                ),
+                output_field=TextField(),
+            )
+        )
+        .values("text")
+    )
+    return ArraySubquery(rows)
 
 
 def _active_conditions() -> Prefetch:
@@ -80,19 +113,29 @@ class CaseSerializer(FieldLimitedSerializer):
     def case_for(self, instance: Any) -> Any:
         return instance
 
+    # Reads annotate the names, phone and conditions as columns (CaseViewSet.row_columns);
+    # a case saved by a write is read through its related objects.
+
     def get_case_manager_name(self, case: Case) -> str:
-        return case.case_manager.full_name if case.case_manager else ""
+        return staff_name(case, "case_manager")
 
     def get_officer_name(self, case: Case) -> str:
-        return case.officer.full_name if case.officer else ""
+        return staff_name(case, "officer")
 
     def get_officer_phone(self, case: Case) -> str:
-        return case.officer.phone if case.officer else ""
+        if case.officer_id is None:
+            return ""
+        phone = getattr(case, "_officer_phone", None)
+        return case.officer.phone if phone is None else phone
 
     def get_lead_agency_name(self, case: Case) -> str:
-        return case.lead_agency.name
+        name = getattr(case, "_lead_agency_name", None)
+        return case.lead_agency.name if name is None else name
 
     def get_active_conditions(self, case: Case) -> list[str]:
+        texts = getattr(case, "_active_conditions", None)
+        if texts is not None:
+            return list(texts)
         rows = getattr(case, "active_condition_rows", None)
         if rows is None:
             rows = [c for c in case.conditions.all() if c.end_date is None]
@@ -261,22 +304,25 @@ class CaseViewSet(RestrictedViewSet):
     def get_queryset(self) -> Any:
         queryset = super().get_queryset().prefetch_related(None)
         if self.request.method in SAFE_METHODS:
-            return queryset  # reads: prepare_page prefetches for the rows that show them
+            if self.action in ("list", "retrieve", "export"):
+                return queryset.select_related(None)  # what rows show: row_columns()
+            return queryset  # the explainer and the audit trail
         # a fresh Prefetch each request: "active" depends on today's date
         return queryset.prefetch_related(_active_conditions())
 
-    def prepare_page(self, objects: list[Any]) -> None:
-        """Active conditions only for the cases whose allow-list shows them: a partner not
-        shared `active_conditions` (a victim advocate) costs no query and no rows for them."""
-        super().prepare_page(objects)
-        user = self.request.user
-        shown = [
-            case
-            for case in objects
-            if "active_conditions" in allowed_fields(user, case, RecordType.STATUS)
-        ]
-        if shown:
-            prefetch_related_objects(shown, _active_conditions())
+    def row_columns(self) -> dict[str, Any]:
+        """What a row shows of its lead agency, case manager and officer as columns, instead
+        of five related model instances per row; the conditions in force too, unless the
+        caller may see them on no case at all (a victim advocate: no query touches them)."""
+        columns: dict[str, Any] = {
+            "_lead_agency_name": F("lead_agency__name"),
+            "_case_manager_names": names("case_manager"),
+            "_officer_names": names("officer"),
+            "_officer_phone": F("officer__phone"),
+        }
+        if may_see_field(self.request.user, RecordType.STATUS, "active_conditions"):
+            columns["_active_conditions"] = _active_condition_texts()
+        return columns
 
     @extend_schema(responses=ExplanationSerializer, summary="Why can I (not) see this case?")
     @action(detail=True, methods=["get"], url_path="access")

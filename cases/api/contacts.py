@@ -27,12 +27,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agencies.choices import RecordType
 from agencies.models import Agency
-from agencies.querysets import staff_of
+from agencies.querysets import names, staff_name, staff_of
 from cases.access import ALL_FIELDS, AllFields, allowed_fields
 from cases.api import examples
 from cases.choices import Rating
@@ -84,7 +85,9 @@ class CaseRecordSerializer(FieldLimitedSerializer):
         case_field = self.fields.get("case")
         if isinstance(case_field, serializers.PrimaryKeyRelatedField):
             user = self._user()
-            if self.instance is not None and not isinstance(self.instance, list | tuple):
+            if self.instance is not None:
+                # an update keeps its case; a read (one record or a page) writes none, so
+                # it needs no restricted queryset of the cases it could add to
                 case_field.read_only = True
             elif user is not None:
                 case_field.queryset = Case.objects.restrict_record(user, "add", self.record_type)
@@ -154,7 +157,7 @@ class SupervisionContactSerializer(CaseRecordSerializer):
         ]
 
     def get_officer_name(self, obj: SupervisionContact) -> str:
-        return obj.officer.full_name if obj.officer else ""
+        return staff_name(obj, "officer")  # reads: the `_officer_names` column
 
     def create(self, validated_data: dict[str, Any]) -> SupervisionContact:
         case = validated_data.pop("case")
@@ -391,6 +394,15 @@ class SupervisionContactViewSet(CaseRecordViewSet):
     filterset_class = filterset_for(SupervisionContact)
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     select = ("case", "officer__user")
+
+    def get_queryset(self) -> Any:
+        if self.request.method in SAFE_METHODS:  # the officer's name: row_columns()
+            return super().get_queryset().select_related(None).select_related("case")
+        return super().get_queryset()
+
+    def row_columns(self) -> dict[str, Any]:
+        """The officer's name as a column, not a staff member and its user per row."""
+        return {"_officer_names": names("officer")}
 
     def perform_destroy(self, instance: SupervisionContact) -> None:
         """DELETE: lead agency only (403 for a partner who can see it), audited."""

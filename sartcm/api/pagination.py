@@ -15,6 +15,7 @@ import base64
 import binascii
 import json
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.core.paginator import EmptyPage, PageNotAnInteger
@@ -47,6 +48,12 @@ class CappedPaginator(DjangoPaginator):
 
     cap = COUNT_CAP
 
+    def __init__(self, *args: Any, columns: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The view's row columns (RestrictedViewSet.row_columns): added to the page's rows
+        # only, not to the count nor to the query that picks the page's ids.
+        self.columns = columns or {}
+
     @cached_property
     def _counted(self) -> int:
         rows = self.object_list
@@ -75,13 +82,14 @@ class CappedPaginator(DjangoPaginator):
         outside the id subquery doubled the planning (docs/performance.md, 11). The ids ARE
         the restricted list's, so the outer query needs no filter of its own."""
         rows = self.object_list
+        columns = self.columns
         if not (
             isinstance(rows, QuerySet)
-            and rows.query.select_related
+            and (rows.query.select_related or columns)
             and rows.ordered
             and not rows.query.is_sliced
         ):
-            return rows[bottom:top]
+            return (with_columns(rows, columns) if isinstance(rows, QuerySet) else rows)[bottom:top]
         query = rows.query
         ids = rows.values("pk")[bottom:top]
         if (
@@ -93,14 +101,15 @@ class CappedPaginator(DjangoPaginator):
             or not query.standard_ordering
             or rows._fields is not None
         ):
-            return rows.filter(pk__in=ids)  # keep what the list computes; filters repeated
+            # keep what the list computes; filters repeated
+            return with_columns(rows.filter(pk__in=ids), columns)
         # Not restricted again on purpose: `ids` is the restricted list's page.
         page = rows.model._base_manager.filter(pk__in=ids)
         page.query.select_related = query.select_related
         page.query.deferred_loading = query.deferred_loading
         page._prefetch_related_lookups = rows._prefetch_related_lookups
         ordering = query.order_by or (rows.model._meta.ordering if query.default_ordering else ())
-        return page.order_by(*ordering)
+        return with_columns(page, columns).order_by(*ordering)
 
     def page(self, number: Any) -> Any:
         number = self.validate_number(number)
@@ -127,6 +136,21 @@ class CappedPaginator(DjangoPaginator):
         if value < 1:
             raise EmptyPage("That page number is less than 1")
         return value
+
+
+def with_columns(queryset: Any, columns: dict[str, Any]) -> Any:
+    return queryset.annotate(**columns) if columns else queryset
+
+
+def row_columns_of(view: Any, queryset: Any) -> dict[str, Any]:
+    """The view's per-row columns (RestrictedViewSet.row_columns) when `queryset` holds the
+    view's own rows; {} for other views and for another model's rows (a case's audit trail,
+    paginated by the case viewset)."""
+    method = getattr(view, "row_columns", None)
+    own = getattr(getattr(view, "queryset", None), "model", None)
+    if method is None or own is None or getattr(queryset, "model", None) is not own:
+        return {}
+    return method()
 
 
 class OpenEndedPage(DjangoPage):
@@ -163,6 +187,13 @@ class StandardPagination(PageNumberPagination):
         return requested_page_size(
             request, self.page_size_query_param, self.page_size, self.max_page_size
         )
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        # DRF builds the paginator as `django_paginator_class(queryset, page_size)`
+        self.django_paginator_class = partial(
+            CappedPaginator, columns=row_columns_of(view, queryset)
+        )
+        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: Any) -> Response:
         response = super().get_paginated_response(data)
@@ -256,6 +287,7 @@ class SyncCursorPagination(BasePagination):
             )
         else:
             self.started = timezone.now()
+        queryset = with_columns(queryset, row_columns_of(view, queryset))
         rows = list(queryset.order_by(self.field, "pk")[: size + 1])
         self.has_more = len(rows) > size
         self.rows = rows[:size]

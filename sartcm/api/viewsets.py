@@ -152,13 +152,29 @@ class RestrictedViewSet(IdempotentCreateMixin, ETagMixin, viewsets.ModelViewSet)
 
     def get_queryset(self) -> Any:
         # restrict the declared queryset (keeps its select_related/prefetch_related)
-        return (
+        queryset = (
             self.queryset.all()
             .restrict(self.request.user, self.restrict_action())
             .order_by(
                 *(self.queryset.query.order_by or self.queryset.model._meta.ordering or ["pk"])
             )
         )
+        if self.request.method in permissions.SAFE_METHODS and self.action in (
+            "retrieve",
+            "export",
+        ):
+            columns = self.row_columns()
+            if columns:
+                queryset = queryset.annotate(**columns)
+        return queryset
+
+    def row_columns(self) -> dict[str, Any]:
+        """Annotations that reads show per row instead of loading related objects (a name
+        for a staff member and its user, a list for a prefetch; docs/performance.md, design
+        change 19). One record and the export get them in their query; a list page gets them
+        in the query that fetches its rows, after its ids are picked and counted
+        (sartcm.api.pagination)."""
+        return {}
 
     def audit_case_ids(self, obj: Any) -> list[int] | None:
         """Cases through which `obj` is disclosed (default: its own case)."""
