@@ -109,7 +109,7 @@ def session_key(user: Any) -> str:
     """A saved, second-factor-verified session for `user` (as the two-step logon leaves it)."""
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "sartcm.security.signin.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store[DEVICE_ID_SESSION_KEY] = device(user).persistent_id
     store.create()

@@ -124,10 +124,15 @@ def _all_permission_ids() -> list[int]:
 def standing_facts_select() -> tuple[dict[str, str], list[Any]]:
     """`extra(select=..., select_params=...)` that loads the standing facts of a StaffMember
     row fetched with `select_related("agency")`, in the same query (see keep_standing_facts)."""
-    return (
-        _facts_sql('"agencies_agency"."group_id"', '"agencies_staffmember"."agency_id"'),
-        [_all_permission_ids()],
-    )
+    return standing_facts_sql('"agencies_agency"."group_id"', '"agencies_staffmember"."agency_id"')
+
+
+def standing_facts_sql(group: str, agency: str) -> tuple[dict[str, str], list[Any]]:
+    """The standing facts' select expressions (name → SQL) for a staff row whose agency's
+    group id and agency id are the SQL expressions `group` and `agency`, and their parameters
+    (in order of the expressions); set them as attributes of the StaffMember for
+    keep_standing_facts (sartcm.security.signin loads them with the signed-in user)."""
+    return _facts_sql(group, agency), [_all_permission_ids()]
 
 
 def keep_standing_facts(staff: Any) -> None:

@@ -101,8 +101,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # Django's AuthenticationMiddleware + django-otp's OTPMiddleware, reading the user, the
+    # session's device and the account state in one statement (sartcm.security.signin).
+    "sartcm.security.signin.SignedInUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sartcm.middleware.RequestContextMiddleware",
@@ -115,7 +116,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked accounts before any check
-    "django.contrib.auth.backends.ModelBackend",
+    "sartcm.security.signin.ModelBackend",  # Django's, serving the user signin loaded
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; anonymous sees nothing

@@ -1,7 +1,8 @@
 """Request-time enforcement: security headers, MFA on every session, session limits, passwords.
 
-Order in settings.MIDDLEWARE: headers right after Django's SecurityMiddleware; OTPMiddleware
-after AuthenticationMiddleware; then, after the audit context opens, MFARequired →
+Order in settings.MIDDLEWARE: headers right after Django's SecurityMiddleware; the signed-in
+user with its second factor (sartcm.security.signin, in the place of Django's
+AuthenticationMiddleware and django-otp's OTPMiddleware); then, after the audit context opens, MFARequired →
 SessionPolicy → PasswordPolicy; axes last.
 
 API requests authenticated by a token (service accounts) never carry a session, so these see
@@ -185,10 +186,16 @@ def account_state(request: HttpRequest) -> dict[str, Any]:
     if cached is None:
         from agencies.models import StaffMember
         from agencies.querysets import prime_staff_of
-        from cases.querysets import keep_standing_facts, standing_facts_select
+        from cases.querysets import standing_facts_select
         from sartcm.context import current
 
         user = request.user
+        # loaded with the user by sartcm.security.signin (set only for the request's user)
+        loaded = getattr(request, "_security_loaded", None)
+        if loaded is not None:
+            cached = _state_from(user, loaded.staff, loaded)
+            request._security_account_state = cached  # type: ignore[attr-defined]
+            return cached
         # One row per user (user_id is unique), so no ORDER BY (the model's ordering joined the
         # user for its name); the password state as two columns, not two more model objects.
         staff_rows = (
@@ -218,17 +225,39 @@ def account_state(request: HttpRequest) -> dict[str, Any]:
             cached["staff_active"] = None
             prime_staff_of(user, None)
         else:
-            cached = {
-                "date_joined": user.date_joined,  # the user row this request loaded
-                "staff_active": staff.active,
-                "password_changed_at": staff._password_changed_at,
-                "password_compromised": staff._password_compromised,
-            }
-            staff.user = user  # the request's user object, not a second copy of the row
-            prime_staff_of(user, staff if staff.active and staff.agency.active else None)
-            keep_standing_facts(staff)
+            cached = _state_from(user, staff, None)
         request._security_account_state = cached  # type: ignore[attr-defined]
     return cached
+
+
+def _state_from(user: Any, staff: Any, loaded: Any) -> dict[str, Any]:
+    """The account state from a staff row (and the password state from `loaded`, the
+    sign-in statement's row, or the staff row's annotations); primes staff_of(user) and, in
+    a read-only request, keeps the agency's standing facts loaded with it."""
+    from agencies.querysets import prime_staff_of
+    from cases.querysets import keep_standing_facts
+
+    if loaded is not None:
+        changed_at, compromised = loaded.password_changed_at, loaded.password_compromised
+    else:
+        changed_at, compromised = staff._password_changed_at, staff._password_compromised
+    if staff is None:
+        prime_staff_of(user, None)
+        return {
+            "date_joined": user.date_joined,
+            "staff_active": None,
+            "password_changed_at": changed_at,
+            "password_compromised": compromised,
+        }
+    staff.user = user  # the request's user object, not a second copy of the row
+    prime_staff_of(user, staff if staff.active and staff.agency.active else None)
+    keep_standing_facts(staff)
+    return {
+        "date_joined": user.date_joined,  # the user row this request loaded
+        "staff_active": staff.active,
+        "password_changed_at": changed_at,
+        "password_compromised": compromised,
+    }
 
 
 class PasswordPolicyMiddleware:
