@@ -128,17 +128,22 @@ def _remove_sweep_output(since_id: int | None, since: Any = None) -> int:
     """Delete the alerts a committed bench sweep raised on the synthetic cases and agencies
     (all of them when `since_id` is None: leftovers of an interrupted run — the generator
     writes no alerts) and the emails and webhooks it queued; returns the alerts deleted.
-    Registration statuses the sweep brought up to date, and its audit rows, stay."""
+    Registration statuses the sweep brought up to date, and its audit rows, stay.
+
+    Correlated EXISTS, one primary-key probe per alert: with `case_id IN (SELECT … synthetic
+    cases) OR …` the planner cannot hash-join an OR, and once the cases' ids outgrow
+    work_mem (474,000 cases) the hashed subplan becomes a linear one per alert (a 650,000-
+    alert cleanup ran for 20 minutes)."""
     from cases.demo.synthetic import AGENCY_PREFIX, CASE_PREFIX
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             """DELETE FROM cases_alert a
                 WHERE (%(since_id)s::bigint IS NULL OR a.id >= %(since_id)s)
-                  AND (a.case_id IN (SELECT id FROM cases_case
-                                      WHERE case_number LIKE %(cases)s)
-                       OR a.agency_id IN (SELECT id FROM agencies_agency
-                                           WHERE short_name LIKE %(agencies)s))""",
+                  AND (EXISTS (SELECT 1 FROM cases_case c
+                                WHERE c.id = a.case_id AND c.case_number LIKE %(cases)s)
+                       OR EXISTS (SELECT 1 FROM agencies_agency g
+                                   WHERE g.id = a.agency_id AND g.short_name LIKE %(agencies)s))""",
             {"since_id": since_id, "cases": f"{CASE_PREFIX}%", "agencies": f"{AGENCY_PREFIX}%"},
         )
         removed = cursor.rowcount

@@ -75,3 +75,29 @@ def test_runners_report_figures_and_roll_back_their_writes(world) -> None:
     pages = [f for f in figures if f.group == "pages"]
     assert all("HTTP 200" in f.note for f in pages), [f.note for f in pages]
     personas.cleanup()
+
+
+def test_the_sweep_cleanup_removes_only_synthetic_alerts_from_the_id_on() -> None:
+    from django.utils import timezone
+
+    from cases.models import Alert
+    from tests.factories_browser import alert
+
+    now = timezone.now()
+    real_agency, synthetic_agency = agency("BREAL"), agency("SYN-9001")
+    real_case = CaseFactory(lead_agency=real_agency, case_number="C-REAL-1")
+    synthetic_case = CaseFactory(lead_agency=real_agency, case_number="SYN-C-1")
+    kept = alert(real_case, real_agency, "contact_behind", now)
+    early = alert(synthetic_case, real_agency, "registration_due", now)
+    since = measures._next_alert_id()
+    by_case = alert(synthetic_case, real_agency, "contact_behind", now)
+    by_agency = alert(None, synthetic_agency, "training_expiring", now)
+    late_real = alert(real_case, real_agency, "registration_due", now)
+    # from `since` on: the synthetic case's and the synthetic agency's alerts only
+    assert measures._remove_sweep_output(since) == 2
+    left = set(Alert.objects.values_list("pk", flat=True))
+    assert {kept.pk, early.pk, late_real.pk} <= left
+    assert not {by_case.pk, by_agency.pk} & left
+    # without an id (leftovers of an interrupted run): every synthetic one
+    assert measures._remove_sweep_output(None) == 1
+    assert early.pk not in set(Alert.objects.values_list("pk", flat=True))
