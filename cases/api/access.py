@@ -39,15 +39,22 @@ from sartcm.api.viewsets import FieldLimitedSerializer, RestrictedViewSet
 from sartcm.models import AuditEvent
 
 
+def _in_force_today() -> Any:
+    """Case conditions in force today (started, not ended): one definition for the column
+    and the prefetch."""
+    today = timezone.localdate()
+    return CaseCondition.objects.unrestricted().filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today), start_date__lte=today
+    )
+
+
 def _active_condition_texts() -> ArraySubquery:
     """The case's conditions in force today as the API shows them ("title: details"), one
     text[] column of the list's own query (design change 19); same rows as
     `_active_conditions()`."""
-    today = timezone.localdate()
     rows = (
-        CaseCondition.objects.unrestricted()
-        .filter(case_id=OuterRef("pk"), start_date__lte=today)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        _in_force_today()
+        .filter(case_id=OuterRef("pk"))
         .order_by("pk")
         .annotate(
             text=DbCase(
@@ -64,12 +71,9 @@ def _active_condition_texts() -> ArraySubquery:
 
 
 def _active_conditions() -> Prefetch:
-    today = timezone.localdate()
     return Prefetch(
         "conditions",
-        queryset=CaseCondition.objects.unrestricted()
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today), start_date__lte=today)
-        .select_related("condition"),
+        queryset=_in_force_today().select_related("condition"),
         to_attr="active_condition_rows",
     )
 

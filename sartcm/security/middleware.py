@@ -2,8 +2,8 @@
 
 Order in settings.MIDDLEWARE: headers right after Django's SecurityMiddleware; the signed-in
 user with its second factor (sartcm.security.signin, in the place of Django's
-AuthenticationMiddleware and django-otp's OTPMiddleware); then, after the audit context opens, MFARequired →
-SessionPolicy → PasswordPolicy; axes last.
+AuthenticationMiddleware and django-otp's OTPMiddleware); then, after the audit context
+opens, MFARequired → SessionPolicy → PasswordPolicy; axes last.
 
 API requests authenticated by a token (service accounts) never carry a session, so these see
 them as anonymous and DRF authenticates them in the view: that path is governed by the API-key
