@@ -90,6 +90,16 @@ open_alerts AS MATERIALIZED (
       FROM cases_alert a
      WHERE a.rule = %(_rule)s AND NOT (a.status = 'resolved')
 ),
+manual AS MATERIALIZED (
+    -- the rule's alerts a person resolved (that very alert stays resolved until its next due
+    -- date), read once through their partial index. As a correlated NOT EXISTS on the table
+    -- it was planned, when the statistics said the table was empty (a first sweep, or after
+    -- a purge), as a sequential scan once per new alert of a table this very INSERT was
+    -- growing: 78 s instead of 0.3 s for 70,000 alerts (docs/performance.md, change 21)
+    SELECT m.subject_key, m.due_date
+      FROM cases_alert m
+     WHERE m.rule = %(_rule)s AND m.status = 'resolved' AND m.resolved_by_id IS NOT NULL
+),
 matched AS MATERIALIZED (
     SELECT o.id, d.assignee_id, d.agency_id, d.severity, left(d.message, 300) AS message,
            d.facts,
@@ -111,10 +121,8 @@ inserted AS (
            SELECT 1 FROM open_alerts o
             WHERE o.subject_key = d.subject_key AND o.due_date = d.due_date)
        AND NOT EXISTS (
-           SELECT 1 FROM cases_alert m
-            WHERE m.rule = %(_rule)s AND m.subject_key = d.subject_key
-              AND m.due_date = d.due_date AND m.status = 'resolved'
-              AND m.resolved_by_id IS NOT NULL)
+           SELECT 1 FROM manual m
+            WHERE m.subject_key = d.subject_key AND m.due_date = d.due_date)
     -- the rule's lock keeps other sweeps out; the partial unique index stays the guarantee
     ON CONFLICT (rule, subject_key, due_date) WHERE NOT (status = 'resolved') DO NOTHING
     RETURNING {alert_columns}
@@ -271,15 +279,20 @@ def _refresh_statuses(on: date, settings: SweepSettings) -> int | None:
         return refresh_statuses(on, window, params)
 
 
-# ANALYZE the alert table when a tenth of it changed since its statistics were taken. The
-# apply statement matches a rule's desired and open alerts with hash joins when it knows how
-# many there are; right after a first statewide sweep raised ≈138,000 alerts the statistics
-# still said "empty" (autovacuum had not come round yet), and the plan made on that — a
-# nested loop over 70,000 × 70,000 rows — ran 13 minutes instead of 3 seconds.
-ANALYZE_IF_STALE_SQL = """
+# ANALYZE the alert table when more than STALE_AFTER of its rows changed since its statistics
+# were taken. The apply statement matches a rule's desired and open alerts with hash joins
+# when it knows how many there are; right after a first statewide sweep raised ≈138,000 alerts
+# the statistics still said "empty" (autovacuum had not come round yet), and the plan made on
+# that — a nested loop over 70,000 × 70,000 rows — ran 13 minutes instead of 3 seconds. The
+# limit is a number of rows, not a share of the table: what goes wrong is one rule's count,
+# and a rule that went from none to 5,000 open alerts in a table of 138,000 (under a tenth)
+# was planned as 5,000 × 5,000 nested loops, 9 s instead of 0.1 s. So a rule's estimate is
+# never more than STALE_AFTER rows off (docs/performance.md, design change 21).
+STALE_AFTER = 1000
+ANALYZE_IF_STALE_SQL = f"""
 DO $$
 BEGIN
-    IF (SELECT s.n_mod_since_analyze > greatest(s.n_live_tup / 10, 1000)
+    IF (SELECT s.n_mod_since_analyze > {STALE_AFTER}
           FROM pg_stat_user_tables s WHERE s.relid = 'cases_alert'::regclass) THEN
         ANALYZE cases_alert;
     END IF;
