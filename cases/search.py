@@ -325,15 +325,18 @@ def _key(model: Any, field_name: str, alias: str) -> str:
     return f'lower({_col(model, field_name, alias)}) COLLATE "C"'
 
 
-def _prefix_stage(parsed: ParsedQuery, names_match: Sql, where: Sql, seen: Sql) -> Sql:
+def _prefix_stage(
+    parsed: ParsedQuery, names_match: Sql, where: Sql, seen: Sql, *, source: str = ""
+) -> Sql:
     """The prefix matches the user may see, best first, at most CANDIDATES: a UNION ALL of one
     ordered, limited SELECT per (part, name field), each walking the `offender_*_lower` index
     from the part in alphabetical order and checking standing row by row until CANDIDATES
     are found — a few hundred rows read however many thousands start with "Dav". The key is
     (matched name, other name, id) in lower case; a person found twice keeps the smaller
     key. The first CANDIDATES by that key are exactly the first CANDIDATES of the union of
-    each SELECT's first CANDIDATES. Alias last names (GIN-indexed, few rows) are sorted."""
-    table = Offender._meta.db_table
+    each SELECT's first CANDIDATES. Alias last names (GIN-indexed, few rows) are sorted.
+    `source` replaces the offender table (the case-team path's `people`, design change 21)."""
+    table = source or Offender._meta.db_table
     aliases = OffenderAlias._meta.db_table
     limit = f"ORDER BY k1, k2, id LIMIT {CANDIDATES}"
     filters = Sql.join(" AND ", [names_match, where])
@@ -394,22 +397,23 @@ def _typo_score(names: tuple[str, ...]) -> Sql:
 
 
 def _typo_stage(
-    parsed: ParsedQuery, names_match: Sql, where: Sql, *, few: bool = False
+    parsed: ParsedQuery, names_match: Sql, where: Sql, *, source: str = ""
 ) -> Sql | None:
     """The trigram matches, ranked by similarity (best first) in a fenced subquery (`OFFSET
     0`): a SELECT of id, score, k1, k2 and names_match; None when no part is long enough.
 
     The rows come from a UNION of one SELECT per index scan (`_name_scans`; with one part,
     the trigram scans only — its prefix matches were the prefix stage's); the score and the
-    name condition are computed once per person above it. With `few` (the viewer sees only
-    its case teams' people, `where` names them) the scans' conditions are ORed in one SELECT
-    instead: tested on those few hundred people, not looked up among 100,000."""
+    name condition are computed once per person above it. With a `source` (the viewer sees
+    only its case teams' people, materialized as `people`) the scans' conditions are ORed in
+    one SELECT over those rows instead: tested on a few thousand people, not looked up among
+    the state's."""
     if not any(len(t) >= MIN_TRIGRAM_LENGTH for t in parsed.names):
         return None
-    table = Offender._meta.db_table
+    table = source or Offender._meta.db_table
     single = len(parsed.names) == 1
     scans = _name_scans(parsed.names, prefixes=not single, typos=True)
-    if few:
+    if source:
         union = Sql(f"SELECT o.* FROM {table} o WHERE ") + Sql.join(" OR ", scans).parens()
     else:
         union = Sql.join(
@@ -451,16 +455,20 @@ def _candidates(user: Any, parsed: ParsedQuery) -> list[Offender]:
     ctes: list[Sql] = []
     where = _conditions(parsed)
     few = standing_by_case_grants_only(user, "view", RecordType.IDENTITY)
+    source = ""
     if few:
-        # A partner that sees only its case teams' cases (hundreds): start from their people,
-        # hashed once, instead of checking each of thousands of matches it mostly cannot see.
+        # A partner that sees only its case teams' people (hundreds to thousands): read their
+        # rows once, then every stage filters them in memory, instead of checking each of the
+        # thousands of matches it mostly cannot see, or probing each person by id once per
+        # stage (design changes 14 and 21).
+        source = "people"
         ctes.append(
             Sql(
-                f"visible AS MATERIALIZED (SELECT DISTINCT offender_id FROM ({visible_sql}) v)",
+                f"people AS MATERIALIZED (SELECT o.* FROM {Offender._meta.db_table} o "
+                f"WHERE o.id IN (SELECT v.offender_id FROM ({visible_sql}) v))",
                 list(visible_params),
             )
         )
-        where = Sql.join(" AND ", [where, Sql("o.id IN (SELECT offender_id FROM visible)")])
 
         def seen(alias: str) -> Sql:
             return Sql()
@@ -474,11 +482,13 @@ def _candidates(user: Any, parsed: ParsedQuery) -> list[Offender]:
                 list(visible_params),
             )
 
-    prefix = _prefix_stage(parsed, _names_match(parsed.names, typos=False), where, seen("o"))
+    prefix = _prefix_stage(
+        parsed, _names_match(parsed.names, typos=False), where, seen("o"), source=source
+    )
     ctes.append(Sql(f"prefix AS MATERIALIZED ({prefix.text})", prefix.params))
     found = [f"SELECT id, 0 AS stage, {float(len(parsed.names) or 1)} AS score, k1, k2 FROM prefix"]
     if parsed.names:
-        typo = _typo_stage(parsed, _names_match(parsed.names, typos=True), where, few=few)
+        typo = _typo_stage(parsed, _names_match(parsed.names, typos=True), where, source=source)
         if typo is not None:
             candidate_seen = seen("candidate")
             ctes.append(

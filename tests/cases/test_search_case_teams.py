@@ -119,7 +119,7 @@ def test_the_statement_starts_from_the_team_cases_only_for_such_a_partner(teams)
         return " ".join(q["sql"] for q in ctx.captured_queries)
 
     few = statement(teams.provider_user)
-    assert "visible AS MATERIALIZED" in few
+    assert "people AS MATERIALIZED" in few
     for user in (teams.lead_user, teams.partner_user):
         general = statement(user)
-        assert "visible AS MATERIALIZED" not in general
+        assert "people AS MATERIALIZED" not in general
