@@ -188,6 +188,21 @@ class StandardPagination(PageNumberPagination):
             request, self.page_size_query_param, self.page_size, self.max_page_size
         )
 
+    def get_page_number(self, request: Any, paginator: Any) -> Any:
+        """`page`: absent → 1; "last" or a whole number of at least 1; anything else is a 400
+        naming the parameter (DRF answered a bare 404). A page past the end stays a 404."""
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None or raw == "" or raw in self.last_page_strings:
+            return super().get_page_number(request, paginator)
+        try:
+            number = int(raw)
+        except ValueError:
+            number = 0
+        if number < 1:
+            valid = 'a whole number of at least 1, or "last"'
+            raise ValidationError({self.page_query_param: [f"Enter {valid} (got {raw!r})."]})
+        return number
+
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
         # DRF builds the paginator as `django_paginator_class(queryset, page_size)`
         self.django_paginator_class = partial(

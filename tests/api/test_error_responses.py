@@ -175,6 +175,28 @@ def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400_naming_it(
     assert "whole number from 1 to" in body["errors"]["page_size"][0]
 
 
+@pytest.mark.parametrize("page", ["abc", "0", "-2", "1.5", "lastish"])
+def test_a_page_number_that_is_not_a_whole_number_from_1_is_a_400_naming_it(
+    api,  # noqa: ANN001
+    page: str,
+) -> None:
+    response = api.get(f"/api/v1/cases/?page={page}")
+    assert response.status_code == 400, response.content[:200]
+    body = problem(response)
+    assert list(body["errors"]) == ["page"]
+    assert "whole number of at least 1" in body["errors"]["page"][0]
+    assert repr(page) in body["errors"]["page"][0]
+
+
+def test_a_page_past_the_end_is_a_404_and_last_is_the_last_page(api) -> None:  # noqa: ANN001
+    count = api.get("/api/v1/cases/").json()["count"]
+    assert api.get(f"/api/v1/cases/?page={count + 1}&page_size=1").status_code == 404
+    numbered = api.get(f"/api/v1/cases/?page={count}&page_size=1").json()
+    last = api.get("/api/v1/cases/?page=last&page_size=1").json()
+    assert count >= 1 and last["next"] is None and last["results"] == numbered["results"]
+    assert api.get("/api/v1/cases/?page=").status_code == 200  # absent: the first page
+
+
 def test_a_page_size_above_the_maximum_is_the_maximum(api) -> None:  # noqa: ANN001
     assert api.get("/api/v1/cases/?page_size=100000").status_code == 200
     assert api.get("/api/v1/cases/?page_size=").status_code == 200  # absent: the default
