@@ -78,10 +78,13 @@ class Case(models.Model):
             ),
             models.Index(fields=["updated_at"], name="case_updated_idx"),
             # A partner's case list picks its page by updated_at among the ids its grants
-            # give (≈700 statewide): index-only probes instead of a heap read per case
-            # (docs/performance.md, "Still missed"). Case updates already touch
-            # case_updated_idx, so this costs them one more index entry, not HOT updates.
-            models.Index(fields=["id"], include=["updated_at"], name="case_id_updated_idx"),
+            # give (≈700 statewide), and a case-team partner's search finds the people of
+            # those cases (7,300 at national size): index-only probes instead of a heap read
+            # per case (docs/performance.md, design changes 11 and 22). Case updates already
+            # touch case_updated_idx, so this costs them one more index entry, not HOT updates.
+            models.Index(
+                fields=["id"], include=["updated_at", "offender"], name="case_id_covering_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
