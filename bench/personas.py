@@ -4,7 +4,10 @@
 - `limited`: a field-limited partner — a victim advocate (else a treatment provider) whose
   agency is on the most case teams (assigned-scope terms, a few status fields);
 - `wide`: a partner with an agency-wide grant — a supervision officer of the community
-  supervision district with the most cases (all-cases terms, contacts included).
+  supervision district with the most cases (all-cases terms, contacts included);
+- `team` (search only): a treatment provider that sees people through its case teams alone,
+  of the agency on the most case teams among those (an agency whose terms share no identity
+  would measure an empty search).
 
 The synthetic users have unusable passwords: the bench signs them in the way the two-step
 logon would leave a session (a confirmed authenticator named BENCH_DEVICE recorded in the
@@ -37,7 +40,7 @@ class Persona:
         return f"{self.label} ({self.user.username}, {self.staff.agency.short_name})"
 
 
-def _pick(role: str, filters: Q, order: str) -> Any:
+def _candidates(role: str, filters: Q, order: str) -> Any:
     from agencies.models import StaffMember
 
     return (
@@ -47,7 +50,24 @@ def _pick(role: str, filters: Q, order: str) -> Any:
         .select_related("user", "agency")
         .annotate(n=Count(order, distinct=True))
         .order_by("-n", "pk")
-        .first()
+    )
+
+
+def _pick(role: str, filters: Q, order: str) -> Any:
+    return _candidates(role, filters, order).first()
+
+
+def _sees_people_through_teams_only(staff: Any) -> bool:
+    """The agency sees people (identity) through per-case grants alone, and on some case: the
+    search's case-team path (design changes 14 and 22). An agency whose MOUs share no
+    identity would measure an empty search."""
+    from agencies.choices import RecordType
+    from cases.models import Case
+    from cases.querysets import standing_by_case_grants_only
+
+    user = staff.user
+    return standing_by_case_grants_only(user, "view", RecordType.IDENTITY) and (
+        Case.objects.restrict_record(user, "view", RecordType.IDENTITY).exists()
     )
 
 
@@ -77,13 +97,21 @@ def pick_personas() -> dict[str, Persona]:
         if staff:
             found["limited"] = Persona("limited", label, staff.user, staff)
             break
-    # search only: a partner that sees people through its case teams alone (per-case grants)
-    staff = _pick(
-        "treatment_provider",
-        ~Q(agency_id=(top_lead or {}).get("lead_agency_id")),
-        "agency__case_assignments",
-    )
+    # search only: a partner that sees people through its case teams alone (per-case grants),
+    # of the agency on the most case teams among those whose MOUs share identity that way
     limited = found.get("limited")
+    staff = next(
+        (
+            candidate
+            for candidate in _candidates(
+                "treatment_provider",
+                ~Q(agency_id=(top_lead or {}).get("lead_agency_id")),
+                "agency__case_assignments",
+            )[:50]
+            if _sees_people_through_teams_only(candidate)
+        ),
+        None,
+    )
     if staff and (limited is None or limited.staff != staff):
         found["team"] = Persona(
             "team", "treatment provider (partner, case teams only)", staff.user, staff
