@@ -408,14 +408,32 @@ def _raw_latency(sql_params: list[tuple[str, Any]], n: int) -> list[float]:
     return times
 
 
-def _page_sql(queryset: Any, page: int = 50) -> list[tuple[str, Any]]:
+def _page_sql(
+    queryset: Any, page: int = 50, columns: dict[str, Any] | None = None
+) -> list[tuple[str, Any]]:
     """The raw SQL that fetches the same rows as a list page: the page (picked as the
-    paginator picks it), and the count up to the paginator's cap."""
+    paginator picks it, with the columns the view's rows show), and the count up to the
+    paginator's cap."""
     from sartcm.api.pagination import COUNT_CAP, CappedPaginator
 
-    rows = CappedPaginator(queryset, page).rows(0, page).query.sql_with_params()
+    rows = CappedPaginator(queryset, page, columns=columns).rows(0, page)
     count = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
-    return [rows, (f"SELECT COUNT(*) FROM ({count[0]}) c", count[1])]
+    return [rows.query.sql_with_params(), (f"SELECT COUNT(*) FROM ({count[0]}) c", count[1])]
+
+
+def _row_columns(viewset: str, user: Any) -> dict[str, Any]:
+    """The columns the view's rows show for this user (RestrictedViewSet.row_columns: names,
+    a phone, the conditions in force where the user may see them), so the raw SQL fetches
+    the rows the API returns, not only their own table's columns."""
+    from django.utils.module_loading import import_string
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    view = import_string(viewset)()
+    request = Request(APIRequestFactory().get("/"))
+    request.user = user
+    view.request = request
+    return view.row_columns()
 
 
 @contextmanager
@@ -433,9 +451,15 @@ def read_only_request() -> Iterator[None]:
 
 
 API_ENDPOINTS = (
-    # (name, persona keys, list url, model path for raw SQL)
-    ("cases", ("lead", "limited"), "/api/v1/cases/", "cases.Case"),
-    ("contacts", ("lead", "wide"), "/api/v1/contacts/", "cases.SupervisionContact"),
+    # (name, persona keys, list url, model path and viewset for raw SQL)
+    ("cases", ("lead", "limited"), "/api/v1/cases/", "cases.Case", "cases.api.access.CaseViewSet"),
+    (
+        "contacts",
+        ("lead", "wide"),
+        "/api/v1/contacts/",
+        "cases.SupervisionContact",
+        "cases.api.contacts.SupervisionContactViewSet",
+    ),
 )
 
 
@@ -446,7 +470,7 @@ def api(run: Run) -> list[Figure]:
     n = run.samples(100, 25)
     with rolled_back():
         figures.append(_floor(run, n))
-        for name, keys, url, label in API_ENDPOINTS:
+        for name, keys, url, label, viewset in API_ENDPOINTS:
             model = apps.get_model(label)
             p50s: dict[str, dict[str, float]] = {}
             for key in keys:
@@ -456,15 +480,13 @@ def api(run: Run) -> list[Figure]:
                 client = _client(persona, api=True)
                 with read_only_request():
                     visible = model.objects.restrict(persona.user, "view")
+                    columns = _row_columns(viewset, persona.user)
                 ordering = model._meta.ordering or ["pk"]
                 first = visible.order_by(*ordering).values_list("pk", flat=True).first()
+                one = visible.filter(pk=first).annotate(**columns)
                 for kind, target_url, raw in (
-                    ("list", url, _page_sql(visible.order_by(*ordering))),
-                    (
-                        "detail",
-                        f"{url}{first}/",
-                        [visible.filter(pk=first).query.sql_with_params()],
-                    ),
+                    ("list", url, _page_sql(visible.order_by(*ordering), columns=columns)),
+                    ("detail", f"{url}{first}/", [one.query.sql_with_params()]),
                 ):
                     times, status, queries = _latencies(client, target_url, n)
                     raw_times = _raw_latency(raw, n)

@@ -71,6 +71,33 @@ def test_the_case_team_persona_is_one_that_sees_people_through_its_teams(world) 
     assert personas.pick_personas()["team"].staff == on_seeing
 
 
+def test_the_raw_sql_reference_fetches_the_rows_the_api_returns(world) -> None:
+    # given the lead agency's case manager and the victim advocate
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    found = personas.pick_personas()
+    viewset = "cases.api.access.CaseViewSet"
+    for key, conditions in (("lead", True), ("limited", False)):
+        user = found[key].user
+        with measures.read_only_request():
+            visible = Case.objects.restrict(user, "view").order_by("-updated_at")
+            columns = measures._row_columns(viewset, user)
+        # when the bench builds its raw SQL for the list page
+        (sql, params), _count = measures._page_sql(visible, columns=columns)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+        # then it fetches the API page's rows, in its order, with the columns the rows show
+        # (names, and the conditions only for a caller who may see them)
+        page = personas.signed_in(APIClient(), user).get("/api/v1/cases/").json()["results"]
+        assert [row[names.index("id")] for row in rows] == [r["id"] for r in page] != []
+        assert {"_lead_agency_name", "_case_manager_names", "_officer_names"} <= set(names)
+        assert ("_active_conditions" in names) is conditions
+    personas.cleanup()
+
+
 def test_runners_report_figures_and_roll_back_their_writes(world) -> None:
     found = personas.pick_personas()
     run = measures.Run(quick=True, personas=found, on=world["cases"][0].supervision_start)
