@@ -35,10 +35,10 @@ threshold is lowered for this statement only (SET LOCAL). The statement is writt
 (`Sql`), the standing condition still comes from `restrict_record`. A search is a constant
 number of queries.
 
-A partner that sees people only through its case teams (per-case grants; design change 14)
-starts from those people instead: a `visible` CTE of their ids, tested by every stage, the typo
-stage's trigram tests on them alone (its cases are probed by id through its grants, with the
-application's random_page_cost, design change 16).
+A partner that sees people only through its case teams (per-case grants; design changes 14
+and 22) starts from those people instead: a `people` CTE of their rows, read once (its cases
+probed by id through its grants, index-only, with the application's random_page_cost, design
+change 16), which every stage filters in memory, the typo stage's trigram tests included.
 """
 
 from __future__ import annotations
@@ -335,7 +335,7 @@ def _prefix_stage(
     (matched name, other name, id) in lower case; a person found twice keeps the smaller
     key. The first CANDIDATES by that key are exactly the first CANDIDATES of the union of
     each SELECT's first CANDIDATES. Alias last names (GIN-indexed, few rows) are sorted.
-    `source` replaces the offender table (the case-team path's `people`, design change 21)."""
+    `source` replaces the offender table (the case-team path's `people`, design change 22)."""
     table = source or Offender._meta.db_table
     aliases = OffenderAlias._meta.db_table
     limit = f"ORDER BY k1, k2, id LIMIT {CANDIDATES}"
@@ -460,7 +460,7 @@ def _candidates(user: Any, parsed: ParsedQuery) -> list[Offender]:
         # A partner that sees only its case teams' people (hundreds to thousands): read their
         # rows once, then every stage filters them in memory, instead of checking each of the
         # thousands of matches it mostly cannot see, or probing each person by id once per
-        # stage (design changes 14 and 21).
+        # stage (design changes 14 and 22).
         source = "people"
         ctes.append(
             Sql(

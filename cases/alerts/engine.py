@@ -286,8 +286,8 @@ def _refresh_statuses(on: date, settings: SweepSettings) -> int | None:
 # that — a nested loop over 70,000 × 70,000 rows — ran 13 minutes instead of 3 seconds. The
 # limit is a number of rows, not a share of the table: what goes wrong is one rule's count,
 # and a rule that went from none to 5,000 open alerts in a table of 138,000 (under a tenth)
-# was planned as 5,000 × 5,000 nested loops, 9 s instead of 0.1 s. So a rule's estimate is
-# never more than STALE_AFTER rows off (docs/performance.md, design change 21).
+# was planned as 5,000 × 5,000 nested loops, 9 s instead of 0.1 s. So when a sweep starts, no
+# rule's estimate is more than STALE_AFTER rows off (docs/performance.md, design change 21).
 STALE_AFTER = 1000
 ANALYZE_IF_STALE_SQL = f"""
 DO $$
