@@ -160,16 +160,21 @@ class OpenEndedPage(DjangoPage):
         return self.more
 
 
+def _whole_number(raw: str) -> int:
+    """`raw` as an int, or 0 when it is not a whole number ("abc", "1.5")."""
+    try:
+        return int(raw)
+    except ValueError:
+        return 0
+
+
 def requested_page_size(request: Any, name: str, default: int, maximum: int) -> int:
     """The `name` query parameter as a page size: absent → `default`; above `maximum` →
     `maximum` (documented as "at most"); not a whole number of at least 1 → a 400 naming it."""
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        size = int(raw)
-    except ValueError:
-        size = 0
+    size = _whole_number(raw)
     if size < 1:
         raise ValidationError({name: [f"Enter a whole number from 1 to {maximum} (got {raw!r})."]})
     return min(size, maximum)
@@ -190,17 +195,26 @@ class StandardPagination(PageNumberPagination):
 
     def get_page_number(self, request: Any, paginator: Any) -> Any:
         """`page`: absent → 1; "last" or a whole number of at least 1; anything else is a 400
-        naming the parameter (DRF answered a bare 404). A page past the end stays a 404."""
-        raw = request.query_params.get(self.page_query_param)
+        naming the parameter (DRF answered a bare 404). A page past the end stays a 404.
+        "last" of a list past COUNT_CAP rows is a 400 too: its last page is not known (DRF
+        would have served page COUNT_CAP / page size as if it were)."""
+        name = self.page_query_param
+        raw = request.query_params.get(name)
+        if raw in self.last_page_strings and not paginator.exact:
+            raise ValidationError(
+                {
+                    name: [
+                        f"This list holds more than {paginator.cap} rows, so its last page is not "
+                        "known: follow next, or narrow the list with its filters."
+                    ]
+                }
+            )
         if raw is None or raw == "" or raw in self.last_page_strings:
             return super().get_page_number(request, paginator)
-        try:
-            number = int(raw)
-        except ValueError:
-            number = 0
+        number = _whole_number(raw)
         if number < 1:
             valid = 'a whole number of at least 1, or "last"'
-            raise ValidationError({self.page_query_param: [f"Enter {valid} (got {raw!r})."]})
+            raise ValidationError({name: [f"Enter {valid} (got {raw!r})."]})
         return number
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:

@@ -194,6 +194,22 @@ def test_a_page_past_the_end_is_a_404_and_last_is_the_last_page(api) -> None:  #
     numbered = api.get(f"/api/v1/cases/?page={count}&page_size=1").json()
     last = api.get("/api/v1/cases/?page=last&page_size=1").json()
     assert count >= 1 and last["next"] is None and last["results"] == numbered["results"]
+
+
+def test_the_last_page_of_a_list_past_the_count_cap_is_a_400_saying_why(
+    api,  # noqa: ANN001
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    from sartcm.api.pagination import CappedPaginator
+
+    # given a list longer than the paginator counts (its last page is not known)
+    monkeypatch.setattr(CappedPaginator, "cap", 0)
+    response = api.get("/api/v1/cases/?page=last")
+    assert response.status_code == 400, response.content[:200]
+    assert list(problem(response)["errors"]) == ["page"]
+    assert "follow next" in problem(response)["errors"]["page"][0]
+    # numbered pages still work
+    assert api.get("/api/v1/cases/?page=1").status_code == 200
     assert api.get("/api/v1/cases/?page=").status_code == 200  # absent: the first page
 
 
